@@ -1,0 +1,40 @@
+# Every target sets itself up: a fresh clone needs only python3 (>= 3.11) and make.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test test-fast lint bench results clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/pepstep table --schedule constant:1:63 --schedule constant:1.5:63 \
+	  --schedule pattern:problems/patterns/grimmer2023_t3.json:21 \
+	  --schedule pattern:problems/patterns/grimmer2023_t7.json:9 \
+	  --schedule silver:63
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --out results
+
+results: $(STAMP)
+	$(BIN)/pepstep reproduce problems/*.toml --out results
+
+clean:
+	rm -rf $(VENV) .pytest_cache build src/*.egg-info

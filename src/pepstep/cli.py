@@ -1,0 +1,69 @@
+"""The ``pepstep`` command: parses, calls the API, prints. No math here.
+
+Every subcommand lives in ``pepstep.commands.<name>`` and exposes ``register(subparsers)``,
+which adds its parser and sets ``func`` to a callable ``(args) -> int``.
+
+Exit status: 0 success, 1 a solver that failed or was inaccurate (or a check that did not
+hold), 2 bad input (one line on stderr naming the bad value; nothing half-written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import InputError, PepstepError, SolverError
+
+__all__ = ["main", "COMMANDS"]
+
+#: Subcommands, each a module of ``pepstep.commands``.
+COMMANDS = ("rate", "table")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit status 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="pepstep",
+        description="Exact worst cases, certificates and optimal step sizes for gradient descent.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"pepstep {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name in COMMANDS:
+        importlib.import_module(f"pepstep.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"pepstep: error: {exc}", file=sys.stderr)
+        return 2
+    except SolverError as exc:
+        print(f"pepstep: solver failure: {exc}", file=sys.stderr)
+        return 1
+    except PepstepError as exc:  # pragma: no cover - every error has a subclass above
+        print(f"pepstep: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("pepstep: interrupted", file=sys.stderr)
+        return 130
+
+
+def entry_point() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry_point()

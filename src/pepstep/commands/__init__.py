@@ -1,0 +1,1 @@
+"""Subcommands of the ``pepstep`` CLI and the options they share."""

@@ -1,0 +1,327 @@
+"""Assemble the performance-estimation SDP of gradient descent as sparse data.
+
+The PEP (Drori & Teboulle 2014; Taylor, Hendrickx & Glineur 2017) of
+``x_{k+1} = x_k - (h_k / L) g_k`` maximizes a measure over a Gram matrix ``G >= 0`` and
+function values ``F`` subject to one linear inequality per ordered pair of points
+(interpolation), an initial condition, and, for ``mingradnorm``, an epigraph variable.
+
+**Normalization.** The SDP is always assembled with ``L = 1`` and ``R = 1`` (or
+``Delta = 1``); only ``kappa = mu / L`` enters. The value in user units follows by
+homogeneity (:func:`value_scale`).
+
+**Basis.** The Gram basis is ``(x_0 - x*, g_0, ..., g_N)`` for classes with a minimizer
+and ``(g_0, ..., g_N)`` for nonconvex functions (which have no ``x*``; the anchor is
+``x_0``, and only differences of iterates enter). Iterates are
+``x_k - x* = (x_0 - x*) - sum_{l<k} h_l g_l / L``. A pair's ``x_i - x_j`` has ``|i - j|``
+nonzeros, so a convex PEP has O(N^3) nonzeros in all. (A basis of iterates would make
+every row O(1) but writes gradients as differences of nearly equal vectors and costs
+about five digits of accuracy; measured, so not used.)
+
+Each inequality is written ``f_j - f_i + tr(A_ij G) <= 0`` and stored as one row of
+a sparse matrix over ``vec(G)`` (row-major) and one over ``F``; ``pairs[m] = (i, j)``
+names row ``m`` (``-1`` is the minimizer ``*``), so the solver's dual vector maps back to
+``lambda_ij`` by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .classes import FunctionClass, InitialCondition, Measure
+from .errors import InputError
+from .schedules import Schedule
+
+__all__ = [
+    "STAR",
+    "PEPData",
+    "Problem",
+    "build_pep",
+    "all_pairs",
+    "consecutive_pairs",
+    "pair_key",
+    "value_scale",
+]
+
+#: Index of the minimizer ``x*`` in pair arrays.
+STAR = -1
+
+
+def pair_key(i: int, j: int) -> tuple:
+    """The public key of the pair ``(i, j)``: ``"*"`` for the minimizer, else the iterate index."""
+    return ("*" if i == STAR else int(i), "*" if j == STAR else int(j))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A worst-case question: schedule, function class, measure and initial condition.
+
+    Attributes
+    ----------
+    schedule : Schedule
+        The normalized steps.
+    function_class : FunctionClass
+        The class of functions and its constants ``L``, ``mu``.
+    measure : Measure
+        The quantity whose worst case is computed.
+    init : InitialCondition
+        ``dist`` (|x_0 - x*| <= R) or ``fgap`` (f(x_0) - f* <= R, the size being Delta).
+    R : float
+        Size of the initial condition: the radius R, or Delta for ``fgap``.
+    """
+
+    schedule: Schedule
+    function_class: FunctionClass = FunctionClass()
+    measure: Measure = Measure.FGAP
+    init: InitialCondition = InitialCondition.DIST
+    R: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.schedule, Schedule):
+            raise InputError(f"The schedule must be a Schedule. Got {type(self.schedule).__name__}.")
+        if not isinstance(self.function_class, FunctionClass):
+            raise InputError(
+                f"The function class must be a FunctionClass. Got {type(self.function_class).__name__}."
+            )
+        measure = Measure.parse(self.measure)
+        init = InitialCondition.parse(self.init)
+        object.__setattr__(self, "measure", measure)
+        object.__setattr__(self, "init", init)
+        try:
+            R = float(self.R)
+        except (TypeError, ValueError):
+            raise InputError(f"The 'R' parameter must be a number. Got R={self.R!r}.") from None
+        if not np.isfinite(R) or R <= 0:
+            raise InputError(f"The 'R' parameter must be finite and > 0. Got R={R!r}.")
+        object.__setattr__(self, "R", R)
+        _check_combination(self.function_class, measure, init)
+
+    @property
+    def num_steps(self) -> int:
+        return self.schedule.num_steps
+
+
+def _check_combination(fc: FunctionClass, measure: Measure, init: InitialCondition) -> None:
+    if not fc.has_minimizer:
+        if measure in (Measure.FGAP, Measure.DIST):
+            raise InputError(
+                f"The measure {measure.value!r} is unbounded for class 'nonconvex'; "
+                "use gradnorm or mingradnorm."
+            )
+        if init is InitialCondition.DIST:
+            raise InputError(
+                "The initial condition 'dist' needs a minimizer; class 'nonconvex' takes init 'fgap'."
+            )
+    elif fc.kind == "convex" and init is InitialCondition.FGAP and measure is Measure.DIST:
+        raise InputError(
+            "The measure 'dist' is unbounded under init 'fgap' for class 'convex' "
+            "(a flat function can be arbitrarily far from its minimizer)."
+        )
+
+
+def value_scale(problem: Problem) -> float:
+    """Factor turning the normalized value (L = 1, R = 1) into user units.
+
+    Under ``dist`` init: ``fgap`` scales as ``L R^2``, ``gradnorm``/``mingradnorm`` as
+    ``L^2 R^2``, ``dist`` as ``R^2``. Under ``fgap`` init (size Delta): ``Delta``,
+    ``L Delta`` and ``Delta / L``.
+    """
+    L, R = problem.function_class.L, problem.R
+    grad = problem.measure in (Measure.GRADNORM, Measure.MINGRADNORM)
+    if problem.init is InitialCondition.DIST:
+        return L * R * R if problem.measure is Measure.FGAP else (L * L * R * R if grad else R * R)
+    if problem.measure is Measure.FGAP:
+        return R
+    return L * R if grad else R / L
+
+
+def all_pairs(num_steps: int, has_minimizer: bool = True) -> np.ndarray:
+    """Every ordered pair of distinct points: (N+2)(N+1) with ``*``, (N+1)N without."""
+    pts = _points(num_steps, has_minimizer)
+    i, j = np.meshgrid(pts, pts, indexing="ij")
+    mask = i != j
+    return np.stack([i[mask], j[mask]], axis=1)
+
+
+def consecutive_pairs(num_steps: int, has_minimizer: bool = True) -> np.ndarray:
+    """The sparse support ``(k, k+1)``, ``(k+1, k)``, ``(*, k)``, ``(k, *)``."""
+    k = np.arange(num_steps)
+    rows = [np.stack([k, k + 1], 1), np.stack([k + 1, k], 1)]
+    if has_minimizer:
+        pts = np.arange(num_steps + 1)
+        star = np.full_like(pts, STAR)
+        rows += [np.stack([star, pts], 1), np.stack([pts, star], 1)]
+    return np.concatenate(rows)
+
+
+def _points(num_steps: int, has_minimizer: bool) -> np.ndarray:
+    pts = np.arange(num_steps + 1)
+    return np.concatenate([[STAR], pts]) if has_minimizer else pts
+
+
+@dataclass(frozen=True)
+class PEPData:
+    """The PEP as sparse data (normalized: L = 1, R = 1).
+
+    Primal: maximize ``obj_G . vec(G) + obj_F . F (+ t)`` subject to
+    ``interp_G vec(G) + interp_F F <= 0`` (row m is the pair ``pairs[m]``),
+    ``init_G . vec(G) + init_F . F <= 1``, ``t <= min_G[k] . vec(G)`` (``mingradnorm`` only),
+    ``G >= 0``. ``vec`` is row-major; all coefficient matrices are symmetric.
+
+    Attributes
+    ----------
+    dim : int
+        Size of the Gram matrix.
+    num_f : int
+        Number of function-value variables (``f_0..f_N``; ``f* = 0``).
+    pairs : ndarray, shape (M, 2)
+        The interpolation pairs, ``-1`` for ``*``.
+    kappa : float
+        ``mu / L`` (``-1`` for nonconvex).
+    """
+
+    dim: int
+    num_f: int
+    pairs: np.ndarray
+    interp_G: sp.csr_matrix
+    interp_F: sp.csr_matrix
+    init_G: sp.csr_matrix
+    init_F: np.ndarray
+    obj_G: sp.csr_matrix
+    obj_F: np.ndarray
+    min_G: sp.csr_matrix | None
+    kappa: float
+
+
+def _rowwise_outer(A: sp.csr_matrix, B: sp.csr_matrix, dim: int, weight: float, sym: bool):
+    """COO entries of ``weight * a_m b_m^T`` (or its symmetric part) for every row m of A, B."""
+    A, B = A.tocsr(), B.tocsr()
+    m = A.shape[0]
+    na, nb = np.diff(A.indptr), np.diff(B.indptr)
+    a_rows = np.repeat(np.arange(m), na)
+    rep = nb[a_rows]
+    rows = np.repeat(a_rows, rep)
+    ia, va = np.repeat(A.indices, rep), np.repeat(A.data, rep)
+    group_start = np.repeat(np.cumsum(rep) - rep, rep)
+    pos = B.indptr[rows] + (np.arange(rows.size) - group_start)
+    ib, vb = B.indices[pos], B.data[pos]
+    vals = va * vb * weight
+    if sym:
+        return (
+            np.concatenate([rows, rows]),
+            np.concatenate([ia * dim + ib, ib * dim + ia]),
+            np.concatenate([vals, vals]) * 0.5,
+        )
+    return rows, ia * dim + ib, vals
+
+
+def _coo(parts, shape) -> sp.csr_matrix:
+    rows = np.concatenate([p[0].ravel() for p in parts])
+    cols = np.concatenate([p[1].ravel() for p in parts])
+    vals = np.concatenate([p[2].ravel() for p in parts])
+    keep = vals != 0.0
+    mat = sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=shape)
+    mat.sum_duplicates()
+    mat.eliminate_zeros()
+    return mat
+
+
+def _coordinates(steps: np.ndarray, has_minimizer: bool):
+    """Coordinates of every point's x and g (rows ``[*,] 0..N``) as sparse matrices.
+
+    Returns ``X, Gr, dim, off`` with ``off`` the row of iterate 0.
+    """
+    n = steps.size
+    # x_k - anchor = [x_0 - x*] - sum_{l<k} h_l g_l (L = 1): lower-triangular step table.
+    tri = np.tril(np.ones((n + 1, n)), -1) * -steps[None, :]  # row k: -h_l for l < k
+    if has_minimizer:
+        dim, off = n + 2, 1
+        body = np.hstack([np.ones((n + 1, 1)), tri, np.zeros((n + 1, 1))])
+        X = sp.vstack([sp.csr_matrix((1, dim)), sp.csr_matrix(body)]).tocsr()
+        Gr = sp.vstack([sp.csr_matrix((1, dim)), sp.eye(n + 1, dim, k=1)]).tocsr()
+    else:
+        dim, off = n + 1, 0
+        X = sp.csr_matrix(np.hstack([tri, np.zeros((n + 1, 1))]))
+        Gr = sp.eye(n + 1, dim).tocsr()
+    X.eliminate_zeros()
+    return X, Gr, dim, off
+
+
+def build_pep(problem: Problem, pairs: np.ndarray | None = None) -> PEPData:
+    """Assemble the normalized PEP of ``problem`` on the given interpolation pairs.
+
+    Parameters
+    ----------
+    problem : Problem
+        The question.
+    pairs : array of shape (M, 2), optional
+        Interpolation pairs ``(i, j)`` with ``-1`` for ``*``; all ordered pairs by default.
+        A subset gives an upper bound on the worst case (a relaxation).
+
+    Returns
+    -------
+    PEPData
+
+    Examples
+    --------
+    >>> from pepstep.schedules import constant
+    >>> data = build_pep(Problem(constant(1.0, 2)))
+    >>> data.dim, data.pairs.shape, data.interp_G.shape
+    (4, (12, 2), (12, 16))
+    """
+    fc = problem.function_class
+    steps = np.asarray(problem.schedule.steps, dtype=float)
+    n = steps.size
+    has_min = fc.has_minimizer
+    if pairs is None:
+        pairs = all_pairs(n, has_min)
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    lo = STAR if has_min else 0
+    if pairs.size and (pairs.min() < lo or pairs.max() > n or np.any(pairs[:, 0] == pairs[:, 1])):
+        raise InputError(f"Interpolation pairs must be distinct points in [{lo}, {n}]. Got {pairs.tolist()[:5]}...")
+    kappa = fc.kappa
+    X, Gr, dim, off = _coordinates(steps, has_min)
+    rows_i, rows_j = pairs[:, 0] + off, pairs[:, 1] + off
+    u = Gr[rows_j]
+    v = (X[rows_i] - X[rows_j]).tocsr()
+    dg = (Gr[rows_i] - Gr[rows_j]).tocsr()
+    c = 1.0 / (2.0 * (1.0 - kappa))
+    parts = [_rowwise_outer(u, v, dim, 1.0, sym=True), _rowwise_outer(dg, dg, dim, c, sym=False)]
+    if kappa != 0.0:
+        parts.append(_rowwise_outer(v, v, dim, c * kappa, sym=False))
+        parts.append(_rowwise_outer(dg, v, dim, -2.0 * c * kappa, sym=True))
+    m = pairs.shape[0]
+    interp_G = _coo(parts, (m, dim * dim))
+    num_f = n + 1
+    f_rows = np.concatenate([np.arange(m), np.arange(m)])
+    f_cols = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    f_vals = np.concatenate([np.ones(m), -np.ones(m)])
+    keep = f_cols != STAR
+    interp_F = sp.csr_matrix((f_vals[keep], (f_rows[keep], f_cols[keep])), shape=(m, num_f))
+
+    init_G = sp.csr_matrix((1, dim * dim))
+    init_F = np.zeros(num_f)
+    if problem.init is InitialCondition.DIST:
+        init_G = sp.csr_matrix(([1.0], ([0], [0])), shape=(1, dim * dim))
+    elif has_min:
+        init_F[0] = 1.0
+    else:
+        init_F[0], init_F[n] = 1.0, -1.0
+
+    obj_G = sp.csr_matrix((1, dim * dim))
+    obj_F = np.zeros(num_f)
+    min_G = None
+    last = dim - 1
+    if problem.measure is Measure.FGAP:
+        obj_F[n] = 1.0
+    elif problem.measure is Measure.GRADNORM:
+        obj_G = sp.csr_matrix(([1.0], ([0], [last * dim + last])), shape=(1, dim * dim))
+    elif problem.measure is Measure.DIST:
+        xn = X[off + n]
+        obj_G = _coo([_rowwise_outer(xn, xn, dim, 1.0, sym=False)], (1, dim * dim))
+    else:
+        g_all = Gr[np.arange(off, off + n + 1)]
+        min_G = _coo([_rowwise_outer(g_all, g_all, dim, 1.0, sym=False)], (n + 1, dim * dim))
+    return PEPData(dim, num_f, pairs, interp_G, interp_F, init_G, init_F, obj_G, obj_F, min_G, kappa)

@@ -1,0 +1,406 @@
+"""Solve the PEP through cvxpy; backends as data; re-check every answer.
+
+Only this module imports cvxpy. A backend is a small record (name, module, cvxpy name,
+default options); the cvxpy status table maps every status pepstep knows, and an
+unknown status is an error. There is no fallback to another solver: the caller's
+choice runs or the call fails with a message naming why.
+
+After every solve pepstep re-checks the answer itself (scipy.optimize's habit): the
+primal Gram matrix and constraints, the dual multipliers' signs, the dual slack
+``S = tau B + sum lambda_ij A_ij - C`` (its least eigenvalue), the function-value
+identity and the duality gap. Any residual above tolerance downgrades ``optimal`` to
+``inaccurate``; it never upgrades a status.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import time
+import warnings
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+from .errors import InputError, SolverError, SolverUnavailableError
+from .pep import PEPData, Problem, build_pep, pair_key, value_scale
+
+__all__ = [
+    "Status",
+    "Backend",
+    "BACKENDS",
+    "WorstCase",
+    "solve_pep",
+    "worst_case",
+    "RTOL_GAP",
+    "TOL_FEAS",
+]
+
+#: Largest relative duality gap accepted as ``optimal`` (the tests ask for 1e-6 against
+#: closed forms; interior-point solvers reach about 1e-9 on these problems).
+RTOL_GAP = 1e-6
+#: Largest primal residual (absolute: the normalized constraints are of order 1) and dual
+#: residual (relative to the value tau) accepted as ``optimal``.
+TOL_FEAS = 1e-7
+#: A normalized worst case below this is solved a second time with the objective divided
+#: by the first value, so that the solver's absolute tolerances do not dominate.
+RESCALE_BELOW = 0.05
+
+
+class Status(str, Enum):
+    """Outcome of a solve, after pepstep's own re-check."""
+
+    OPTIMAL = "optimal"
+    INACCURATE = "inaccurate"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    FAILED = "failed"
+
+    @property
+    def message(self) -> str:
+        return {
+            "optimal": "solved to the requested accuracy",
+            "inaccurate": "the solver's answer did not pass the accuracy re-check",
+            "infeasible": "the solver reports the PEP infeasible",
+            "unbounded": "the solver reports the worst case unbounded",
+            "failed": "the solver failed",
+        }[self.value]
+
+
+#: cvxpy's statuses, mapped to pepstep's. Anything else raises.
+CVXPY_STATUS = {
+    "optimal": Status.OPTIMAL,
+    "optimal_inaccurate": Status.INACCURATE,
+    "infeasible": Status.INFEASIBLE,
+    "infeasible_inaccurate": Status.INFEASIBLE,
+    "unbounded": Status.UNBOUNDED,
+    "unbounded_inaccurate": Status.UNBOUNDED,
+    "user_limit": Status.FAILED,
+    "solver_error": Status.FAILED,
+    "infeasible_or_unbounded": Status.FAILED,
+}
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A solver reachable through cvxpy.
+
+    Attributes
+    ----------
+    name : str
+        pepstep's name (``--solver`` value).
+    module : str
+        The Python module that must import for the backend to run.
+    cvxpy_name : str
+        cvxpy's solver constant.
+    options : dict
+        Default solver options (tolerances tight enough for ``RTOL_GAP``).
+    """
+
+    name: str
+    module: str
+    cvxpy_name: str
+    options: dict = field(default_factory=dict)
+
+    def version(self) -> str:
+        try:
+            return importlib.metadata.version(self.module)
+        except importlib.metadata.PackageNotFoundError:
+            return "unknown"
+
+    def ensure_available(self) -> None:
+        """Raise :class:`SolverUnavailableError` unless this backend can run here."""
+        try:
+            mod = importlib.import_module(self.module)
+        except ImportError:
+            raise SolverUnavailableError(
+                f"The solver {self.name!r} is not installed (module {self.module!r}); "
+                "install it or use --solver clarabel."
+            ) from None
+        if self.name == "mosek":
+            _check_mosek_license(mod)
+
+
+def _check_mosek_license(mosek) -> None:
+    try:
+        with mosek.Env() as env:
+            env.checkoutlicense(mosek.feature.pts)
+    except mosek.Error as exc:
+        detail = " ".join(str(exc).split())[:160]
+        raise SolverUnavailableError(
+            f"MOSEK is installed but has no license: {detail}; use --solver clarabel."
+        ) from None
+
+
+BACKENDS: dict[str, Backend] = {
+    "clarabel": Backend(
+        "clarabel",
+        "clarabel",
+        "CLARABEL",
+        {"tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9, "tol_feas": 1e-9, "max_iter": 400},
+    ),
+    "cvxopt": Backend(
+        "cvxopt", "cvxopt", "CVXOPT", {"abstol": 1e-10, "reltol": 1e-10, "feastol": 1e-10, "max_iters": 400}
+    ),
+    "scs": Backend("scs", "scs", "SCS", {"eps_abs": 1e-9, "eps_rel": 1e-9, "max_iters": 500_000}),
+    "mosek": Backend("mosek", "mosek", "MOSEK", {}),
+}
+
+
+def get_backend(name: str) -> Backend:
+    try:
+        return BACKENDS[str(name).lower()]
+    except KeyError:
+        raise InputError(f"Unknown solver {name!r}; choose one of: {', '.join(BACKENDS)}.") from None
+
+
+@dataclass(frozen=True)
+class WorstCase:
+    """The worst case of gradient descent for one problem.
+
+    Attributes
+    ----------
+    problem : Problem
+        The question answered.
+    value : float
+        The worst case in user units (``L``, ``R``/``Delta`` included); meaningful only
+        when ``status`` is ``optimal``.
+    normalized_value : float
+        The same with ``L = 1`` and ``R = 1`` (``Delta = 1``).
+    status : Status
+        After pepstep's re-check.
+    solver, solver_version : str
+        Which backend ran.
+    seconds : float
+        Wall time of assembly plus solve.
+    multipliers : dict
+        ``lambda_ij`` of the normalized problem keyed by pair ``(i, j)`` (``"*"`` for x*).
+    tau : float
+        Multiplier of the initial condition (normalized); the dual value is ``tau``.
+    gram : ndarray
+        Worst-case Gram matrix (normalized) in the basis ``(x_0 - x*, g_0, ..., g_N)``
+        (``(g_0, ..., g_N)`` for the nonconvex class).
+    function_values : ndarray
+        ``f_k - f*`` for k = 0..N (normalized; for the nonconvex class relative to ``f_N``-free
+        anchoring, i.e. only differences are meaningful).
+    residuals : dict
+        ``gap`` (relative), ``primal`` and ``dual`` (largest violation), ``min_eig_slack``.
+    pairs_used : int
+        Number of interpolation pairs in the SDP.
+    """
+
+    problem: Problem
+    value: float
+    normalized_value: float
+    status: Status
+    solver: str
+    solver_version: str
+    seconds: float
+    multipliers: dict
+    tau: float
+    gram: np.ndarray
+    function_values: np.ndarray
+    residuals: dict
+    pairs_used: int
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OPTIMAL
+
+
+def worst_case(
+    problem: Problem,
+    solver: str = "clarabel",
+    *,
+    pairs: np.ndarray | None = None,
+    throw: bool = True,
+    options: dict | None = None,
+) -> WorstCase:
+    """Exact worst case of gradient descent for ``problem``.
+
+    Parameters
+    ----------
+    problem : Problem
+    solver : str
+        ``clarabel`` (default), ``cvxopt``, ``scs`` or ``mosek``.
+    pairs : array (M, 2), optional
+        Restrict the interpolation pairs (gives an upper bound); all pairs by default.
+    throw : bool
+        Raise :class:`SolverError` unless the status is ``optimal`` (default); with
+        ``False`` the result is returned and its ``status`` tells.
+    options : dict, optional
+        Solver options overriding the backend's defaults.
+
+    Examples
+    --------
+    >>> from pepstep.schedules import constant
+    >>> round(worst_case(Problem(constant(1.0, 2))).value, 6)   # 1 / (4N + 2)
+    0.1
+    """
+    start = time.perf_counter()
+    data = build_pep(problem, pairs)
+    result = solve_pep(data, solver, options=options)
+    v = result["value"]
+    if result["status"] in (Status.OPTIMAL, Status.INACCURATE) and 0 < v < RESCALE_BELOW:
+        result = solve_pep(data, solver, options=options, objective_scale=v)
+    seconds = time.perf_counter() - start
+    scale = value_scale(problem)
+    wc = WorstCase(
+        problem=problem,
+        value=result["value"] * scale,
+        normalized_value=result["value"],
+        status=result["status"],
+        solver=result["solver"],
+        solver_version=result["solver_version"],
+        seconds=seconds,
+        multipliers={pair_key(i, j): float(v) for (i, j), v in zip(data.pairs, result["lambda"])},
+        tau=result["tau"],
+        gram=result["gram"],
+        function_values=result["F"],
+        residuals=result["residuals"],
+        pairs_used=int(data.pairs.shape[0]),
+    )
+    if throw and not wc.ok:
+        raise SolverError(failure_message(wc))
+    return wc
+
+
+def failure_message(wc: WorstCase) -> str:
+    r = wc.residuals
+    return (
+        f"The {wc.solver} solve is {wc.status.value}: {wc.status.message} "
+        f"(gap {r.get('gap', float('nan')):.1e}, primal {r.get('primal', float('nan')):.1e}, "
+        f"dual {r.get('dual', float('nan')):.1e}); no value is reported."
+    )
+
+
+def solve_pep(
+    data: PEPData, solver: str = "clarabel", *, options: dict | None = None, objective_scale: float = 1.0
+) -> dict:
+    """Solve the normalized PEP; return value, status, duals by row, Gram matrix, residuals.
+
+    ``objective_scale`` divides the objective before the solve (and the duals are scaled
+    back after it): interior-point tolerances are partly absolute, so a worst case of
+    1e-6 is solved as a problem of value about 1 to keep its relative accuracy.
+    """
+    import cvxpy as cp
+
+    backend = get_backend(solver)
+    backend.ensure_available()
+    d, m = data.dim, data.pairs.shape[0]
+    sc = objective_scale
+    lam = cp.Variable(m, nonneg=True)
+    tau = cp.Variable(nonneg=True)
+    dense_row = lambda mat: np.asarray(mat.todense()).ravel()  # noqa: E731
+    vec = data.interp_G.T @ lam + tau * dense_row(data.init_G) - dense_row(data.obj_G) / sc
+    nu = None
+    constraints = []
+    if data.min_G is not None:
+        nu = cp.Variable(data.min_G.shape[0], nonneg=True)
+        vec = vec - data.min_G.T @ nu
+        constraints.append(cp.sum(nu) == 1.0 / sc)
+    S = cp.reshape(vec, (d, d), order="C")
+    identity = data.interp_F.T @ lam + tau * data.init_F == data.obj_F / sc
+    psd = (S + S.T) / 2 >> 0
+    constraints += [identity, psd]
+    prob = cp.Problem(cp.Minimize(tau), constraints)
+    opts = dict(backend.options)
+    opts.update(options or {})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            prob.solve(solver=backend.cvxpy_name, **opts)
+        raw_status = prob.status
+    except cp.error.SolverError as exc:
+        raw_status = "solver_error"
+        detail = str(exc)
+    else:
+        detail = ""
+    if raw_status not in CVXPY_STATUS:
+        raise SolverError(f"The {backend.name} solver returned an unknown status {raw_status!r}.")
+    status = CVXPY_STATUS[raw_status]
+    out = {
+        "solver": backend.name,
+        "solver_version": backend.version(),
+        "status": status,
+        "detail": detail,
+        "value": float("nan"),
+        "tau": float("nan"),
+        "lambda": np.full(data.pairs.shape[0], np.nan),
+        "gram": np.full((d, d), np.nan),
+        "F": np.full(data.num_f, np.nan),
+        "residuals": {},
+    }
+    if status not in (Status.OPTIMAL, Status.INACCURATE):
+        return out
+    Gv = np.asarray(psd.dual_value, dtype=float)
+    Fv = -np.asarray(identity.dual_value, dtype=float).ravel()
+    lam_v = sc * np.asarray(lam.value, dtype=float).ravel()
+    tau_v = sc * float(tau.value)
+    nu_v = None if nu is None else sc * np.asarray(nu.value, dtype=float).ravel()
+    tv = None
+    if nu is not None:
+        tv = float(np.min(data.min_G @ Gv.reshape(-1)))
+    residuals = recheck(data, Gv, Fv, tv, lam_v, tau_v, nu_v)
+    if status is Status.OPTIMAL and not residuals_ok(residuals):
+        status = Status.INACCURATE
+    out.update(
+        status=status,
+        value=tau_v,
+        tau=tau_v,
+        **{"lambda": lam_v},
+        gram=Gv,
+        F=Fv,
+        residuals=residuals,
+    )
+    return out
+
+
+def residuals_ok(residuals: dict) -> bool:
+    return (
+        residuals["gap"] <= RTOL_GAP
+        and residuals["primal"] <= TOL_FEAS
+        and residuals["dual"] <= TOL_FEAS
+    )
+
+
+def dual_slack(data: PEPData, lam: np.ndarray, tau: float, nu: np.ndarray | None) -> np.ndarray:
+    """``S = tau B + sum_m lambda_m A_m - C (- sum_k nu_k Q_k)`` as a dense symmetric matrix."""
+    d = data.dim
+    vec = data.interp_G.T @ lam + tau * np.asarray(data.init_G.todense()).ravel()
+    vec = vec - np.asarray(data.obj_G.todense()).ravel()
+    if nu is not None and data.min_G is not None:
+        vec = vec - data.min_G.T @ nu
+    S = np.asarray(vec).reshape(d, d)
+    return 0.5 * (S + S.T)
+
+
+def recheck(data, Gv, Fv, tv, lam, tau, nu) -> dict:
+    """Residuals of a claimed primal-dual pair of the normalized PEP (see module docs)."""
+    g = Gv.reshape(-1)
+    primal = [0.0, -float(np.linalg.eigvalsh(0.5 * (Gv + Gv.T))[0])]
+    if data.interp_G.shape[0]:
+        primal.append(float(np.max(data.interp_G @ g + data.interp_F @ Fv)))
+    primal.append(float((data.init_G @ g)[0] + data.init_F @ Fv - 1.0))
+    primal_obj = float((data.obj_G @ g)[0] + data.obj_F @ Fv)
+    if data.min_G is not None:
+        primal.append(float(np.max(tv - data.min_G @ g)))
+        primal_obj += tv
+    S = dual_slack(data, lam, tau, nu)
+    min_eig = float(np.linalg.eigvalsh(S)[0])
+    ident = data.obj_F - data.interp_F.T @ lam - tau * data.init_F
+    dual = [0.0, -min_eig, float(np.max(np.abs(ident))), -tau]
+    if lam.size:
+        dual.append(-float(lam.min()))
+    if nu is not None:
+        dual += [abs(float(nu.sum()) - 1.0) * abs(tau), -float(nu.min())]
+    size = max(abs(tau), 1e-300)
+    gap = abs(primal_obj - tau) / size
+    return {
+        "gap": gap,
+        "primal": max(primal),
+        "dual": max(dual) / size,
+        "min_eig_slack": min_eig,
+        "primal_value": primal_obj,
+    }
