@@ -1,7 +1,8 @@
 """The ``pepstep`` command: parses, calls the API, prints. No math here.
 
-Every subcommand lives in ``pepstep.commands.<name>`` and exposes ``register(subparsers)``,
-which adds its parser and sets ``func`` to a callable ``(args) -> int``.
+Every subcommand lives in its own module ``pepstep.commands.<name>`` and exposes
+``register(subparsers)``, which adds its parser and sets ``func`` to a callable
+``(args) -> int``. Modules are discovered (``common`` holds shared options).
 
 Exit status: 0 success, 1 a solver that failed or was inaccurate (or a check that did not
 hold), 2 bad input (one line on stderr naming the bad value; nothing half-written).
@@ -11,14 +12,22 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 
 from .errors import InputError, PepstepError, SolverError
 
 __all__ = ["main", "COMMANDS"]
 
+
+def _command_modules() -> list[str]:
+    from . import commands
+
+    return sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if m.name != "common")
+
+
 #: Subcommands, each a module of ``pepstep.commands``.
-COMMANDS = ("rate", "table")
+COMMANDS = tuple(_command_modules())
 
 
 class _Parser(argparse.ArgumentParser):
