@@ -141,7 +141,12 @@ BACKENDS: dict[str, Backend] = {
         {"tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9, "tol_feas": 1e-9, "max_iter": 400},
     ),
     "cvxopt": Backend(
-        "cvxopt", "cvxopt", "CVXOPT", {"abstol": 1e-10, "reltol": 1e-10, "feastol": 1e-10, "max_iters": 400}
+        # The default Cholesky KKT solver meets singular KKT systems near the optimum of
+        # these degenerate SDPs; the LDL ("robust") one does not.
+        "cvxopt",
+        "cvxopt",
+        "CVXOPT",
+        {"abstol": 1e-9, "reltol": 1e-9, "feastol": 1e-9, "max_iters": 200, "kktsolver": "robust"},
     ),
     "scs": Backend("scs", "scs", "SCS", {"eps_abs": 1e-9, "eps_rel": 1e-9, "max_iters": 500_000}),
     "mosek": Backend("mosek", "mosek", "MOSEK", {}),

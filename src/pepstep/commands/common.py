@@ -25,6 +25,7 @@ __all__ = [
     "write_atomic",
     "problem_json",
     "fmt",
+    "trusted_digits",
 ]
 
 
@@ -125,3 +126,9 @@ def write_atomic(path, text: str) -> None:
 
 def fmt(x: float, digits: int = 10) -> str:
     return f"{x:.{digits}g}"
+
+
+def trusted_digits(residuals: dict) -> int:
+    """Significant digits the re-checked accuracy supports (relative gap and dual residual)."""
+    err = max(residuals.get("gap", 1.0), residuals.get("dual", 1.0), 1e-12)
+    return max(3, min(10, int(-math.log10(err))))

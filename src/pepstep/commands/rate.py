@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..classes import InitialCondition, Measure
 from ..solve import Status, failure_message, worst_case
-from .common import add_problem_arguments, dump_json, fmt, problem_from_args, problem_json
+from .common import add_problem_arguments, dump_json, fmt, problem_from_args, problem_json, trusted_digits
 
 MEASURE_TEXT = {
     Measure.FGAP: "f(x_N) - f*",
@@ -53,8 +53,9 @@ def run(args) -> int:
         return 1
     fc = problem.function_class
     size = "R" if problem.init is InitialCondition.DIST else "Delta"
-    print(f"worst case   {MEASURE_TEXT[problem.measure]} <= {fmt(wc.value)}"
-          f"   (= {fmt(wc.normalized_value)} {units(problem)}, L={fmt(fc.L, 6)}, {size}={fmt(problem.R, 6)})")
+    digits = trusted_digits(wc.residuals)
+    print(f"worst case   {MEASURE_TEXT[problem.measure]} <= {fmt(wc.value, digits)}"
+          f"   (= {fmt(wc.normalized_value, digits)} {units(problem)}, L={fmt(fc.L, 6)}, {size}={fmt(problem.R, 6)})")
     print(f"schedule     {problem.schedule.name}  (N = {problem.num_steps})")
     cls = fc.kind + (f", mu = {fmt(fc.mu, 6)}" if fc.kind == "strongly-convex" else "")
     print(f"class        {cls};  init {problem.init.value}")

@@ -1,0 +1,100 @@
+"""The `pepstep rate` contract: JSON keys, exit codes, one-line errors naming the bad value."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pepstep.cli import main
+from tests.conftest import RTOL_CLOSED_FORM, assert_rel
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_rate_json_contract(capsys):
+    code, out, err = run(capsys, "rate", "--schedule", "constant:1:10", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    for key in ("value", "status", "solver", "steps", "num_steps", "class", "measure", "init", "seconds"):
+        assert key in data
+    assert data["status"] == "optimal" and data["solver"] == "clarabel" and data["num_steps"] == 10
+    assert_rel(data["value"], 1 / 42, RTOL_CLOSED_FORM, "constant h=1, N=10")
+
+
+def test_rate_units_and_text(capsys):
+    code, out, _ = run(capsys, "rate", "--steps", "1.5", "--L", "2", "--R", "3")
+    assert code == 0
+    assert "<= 2.25 " in out  # (1/8) L R^2 = 2.25
+    code, out, _ = run(capsys, "rate", "--schedule", "constant:1:5", "--class", "nonconvex", "--measure", "mingradnorm")
+    assert code == 0 and "min_k |grad f(x_k)|^2" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--steps", "1,-1.5"], "Got h_1=-1.5"),
+        (["--steps", "0"], "Got h_0=0"),
+        (["--steps", "1,nan"], "Got h_1=nan"),
+        (["--steps", "inf"], "Got h_0=inf"),
+        (["--steps", ""], "comma-separated"),
+        (["--steps", "1,x"], "Step 1 is not a number: 'x'"),
+        (["--steps", "1", "--L", "0"], "Got L=0.0"),
+        (["--steps", "1", "--L", "-2"], "Got L=-2.0"),
+        (["--steps", "1", "--class", "strongly-convex", "--mu", "1"], "Got mu=1.0 with L=1.0"),
+        (["--steps", "1", "--class", "strongly-convex", "--mu", "-1"], "Got mu=-1.0"),
+        (["--steps", "1", "--class", "concave"], "Unknown function class 'concave'"),
+        (["--steps", "1", "--measure", "loss"], "Unknown measure 'loss'"),
+        (["--steps", "1", "--init", "box"], "Unknown initial condition 'box'"),
+        (["--steps", "1", "--solver", "gurobi"], "Unknown solver 'gurobi'"),
+        (["--steps", "1", "--L", "abc"], "invalid float value: 'abc'"),
+        (["--schedule", "silver:0"], "Got 0"),
+        ([], "No schedule given"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
+    code, out, err = run(capsys, "rate", *argv) if argv else run(capsys, "rate")
+    assert code == 2
+    assert out == ""
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_mosek_without_license_is_one_clear_line(capsys):
+    mosek = pytest.importorskip("mosek")
+    try:
+        with mosek.Env() as env:
+            env.checkoutlicense(mosek.feature.pts)
+        pytest.skip("MOSEK is licensed on this machine")
+    except mosek.Error:
+        pass
+    code, out, err = run(capsys, "rate", "--steps", "1", "--solver", "mosek")
+    assert code == 2 and out == ""
+    assert err.startswith("pepstep: error: MOSEK is installed but has no license:")
+    assert "use --solver clarabel" in err and len(err.strip().splitlines()) == 1
+
+
+def test_solver_failure_prints_no_number(capsys):
+    """An inaccurate solve: exit 1, status in the JSON, value null."""
+    code, out, _ = run(capsys, "rate", "--schedule", "constant:1:10", "--class", "strongly-convex", "--mu", "0.5",
+                       "--measure", "dist", "--json")
+    data = json.loads(out)
+    if data["status"] == "optimal":
+        assert code == 0
+        assert_rel(data["value"], 0.5**20, RTOL_CLOSED_FORM, "reported optimal")
+    else:
+        assert code == 1 and data["value"] is None
+
+
+def test_console_script_runs():
+    proc = subprocess.run([sys.executable, "-m", "pepstep.cli", "rate", "--steps", "1.5", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert_rel(json.loads(proc.stdout)["value"], 0.125, RTOL_CLOSED_FORM, "N=1, h=1.5")
