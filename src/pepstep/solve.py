@@ -43,8 +43,9 @@ RTOL_GAP = 1e-6
 #: Largest primal residual (absolute: the normalized constraints are of order 1) and dual
 #: residual (relative to the value tau) accepted as ``optimal``.
 TOL_FEAS = 1e-7
-#: A normalized worst case below this is solved a second time with the objective divided
-#: by the first value, so that the solver's absolute tolerances do not dominate.
+#: A normalized worst case below this whose solve failed the re-check is solved a second
+#: time with the objective divided by the first value, so that the solver's absolute
+#: tolerances do not dominate.
 RESCALE_BELOW = 0.05
 
 
@@ -138,7 +139,9 @@ BACKENDS: dict[str, Backend] = {
         "clarabel",
         "clarabel",
         "CLARABEL",
-        {"tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9, "tol_feas": 1e-9, "max_iter": 400},
+        # The supernodal "faer" factorization handles the dense PSD block of the KKT system
+        # 2.3x faster than the default QDLDL at N = 50 (measured, see the benchmarks).
+        {"tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9, "tol_feas": 1e-9, "max_iter": 400, "direct_solve_method": "faer"},
     ),
     "cvxopt": Backend(
         # The default Cholesky KKT solver meets singular KKT systems near the optimum of
@@ -247,8 +250,10 @@ def worst_case(
     data = build_pep(problem, pairs)
     result = solve_pep(data, solver, options=options)
     v = result["value"]
-    if result["status"] in (Status.OPTIMAL, Status.INACCURATE) and 0 < v < RESCALE_BELOW:
-        result = solve_pep(data, solver, options=options, objective_scale=v)
+    if result["status"] is Status.INACCURATE and 0 < v < RESCALE_BELOW:
+        retry = solve_pep(data, solver, options=options, objective_scale=v)
+        if retry["status"] is Status.OPTIMAL:
+            result = retry
     seconds = time.perf_counter() - start
     scale = value_scale(problem)
     wc = WorstCase(

@@ -1,0 +1,65 @@
+"""pepstep vs PEPit on the same GD PEP (convex, fgap, h = 1, all pairs), same solver, one run.
+
+Writes ``bench_rate.csv``: end-to-end seconds of each (model building included), their ratio,
+and each value's relative error against the exact 1/(4N + 2). The cvxpy version is recorded
+because PEPit's model building depends strongly on it (DESIGN.md section 6).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.metadata
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.pepit_oracle import pepit_worst_case  # noqa: E402
+
+from pepstep import Problem, constant, worst_case  # noqa: E402
+
+SIZES = (10, 25, 50)
+REPEATS = 2
+
+
+def _best(fn, repeats):
+    best, value = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, value
+
+
+def main(out_dir: Path) -> None:
+    rows = []
+    for n in SIZES:
+        exact = 1.0 / (4 * n + 2)
+        t_pep, v_pep = _best(lambda n=n: worst_case(Problem(constant(1.0, n)), "clarabel").value, REPEATS)
+        t_pit, v_pit = _best(lambda n=n: pepit_worst_case([1.0] * n, solver="CLARABEL"), 1 if n >= 50 else REPEATS)
+        row = {
+            "N": n,
+            "pepstep_seconds": round(t_pep, 4),
+            "pepit_seconds": round(t_pit, 4),
+            "speedup_pepstep_vs_pepit": round(t_pit / t_pep, 2),
+            "pepstep_relerr": f"{abs(v_pep - exact) / exact:.2e}",
+            "pepit_relerr": f"{abs(v_pit - exact) / exact:.2e}",
+            "cvxpy": importlib.metadata.version("cvxpy"),
+            "clarabel": importlib.metadata.version("clarabel"),
+            "pepit": importlib.metadata.version("PEPit"),
+            "cpus": os.cpu_count(),
+            "machine": platform.machine(),
+        }
+        rows.append(row)
+        print("  ", row, flush=True)
+    with open(out_dir / "bench_rate.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "results"))
