@@ -1,0 +1,791 @@
+"""Schedules in practice: certified schedules and hypergradient tuning on real smooth problems.
+
+A worst-case certificate answers "how bad can it get"; this module answers "what happens on
+my problem", and checks the one against the other. It holds
+
+- :class:`SmoothProblem`, a small frozen record (``f``, ``grad``, ``L``, ``x0``, ``f_star``,
+  ``x_star``) for an L-smooth convex function whose smoothness constant is known *exactly*
+  and whose optimal value was computed once to high accuracy (users can build their own);
+- shipped problems (:func:`load_problem`): least squares and L2-regularized logistic
+  regression on data sets bundled with scikit-learn (no download), and two synthetic
+  functions shaped like the worst cases of gradient descent (a quadratic with a log-spaced
+  spectrum, a Huber regression started in its linear region);
+- runners returning a frozen :class:`Trace`: gradient descent with any
+  :class:`~pepstep.schedules.Schedule` (:func:`run_schedule`, cycled past its end) and
+  stacked hypergradient descent on the step size (:func:`run_hypergradient`);
+- the PEP bound beside the run (:func:`schedule_bounds`): the exact worst case
+  ``w(h) L |x_0 - x*|^2`` of the first ``N`` steps, which the observed ``f(x_N) - f*``
+  can never exceed;
+- a figure (:func:`plot_practice`).
+
+Gradient descent here is ``x_{k+1} = x_k - (h_k / L) grad f(x_k)``, with normalized steps
+``h_k`` as everywhere in pepstep.
+
+Examples
+--------
+>>> from pepstep import silver
+>>> p = load_problem("least_squares:diabetes")
+>>> p.dim, round(p.L, 6)
+(10, 4.024211)
+>>> t = run_schedule(p, silver(7), 7)
+>>> bool(t.f_gap[-1] <= 0.0307 * p.L * p.R ** 2)   # silver N = 7: w = 1 / (4 rho^3 - 2)
+True
+
+References
+----------
+A. G. Baydin, R. Cornish, D. M. Rubio, M. Schmidt and F. Wood, "Online learning rate
+adaptation with hypergradient descent", ICLR 2018 (arXiv:1703.04782), Section 2.
+
+K. Chandra, A. Xie, J. Ragan-Kelley and E. Meijer, "Gradient descent: the ultimate
+optimizer", NeurIPS 2022 (arXiv:1909.13371), Sections 2-3.
+
+Y. Drori and M. Teboulle, "Performance of first-order methods for smooth convex
+minimization: a novel approach", Math. Program. 145, 2014.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .schedules import Schedule, parse_schedule, parse_steps
+
+__all__ = [
+    "SmoothProblem",
+    "Trace",
+    "Bound",
+    "ScheduleMethod",
+    "HypergradientMethod",
+    "PROBLEMS",
+    "load_problem",
+    "least_squares",
+    "logistic_regression",
+    "quadratic_spectrum",
+    "huber_regression",
+    "reference_solve",
+    "run_schedule",
+    "run_hypergradient",
+    "run_method",
+    "parse_method",
+    "schedule_bounds",
+    "pep_value",
+    "plot_practice",
+    "GTOL_REFERENCE",
+]
+
+#: Gradient norm (relative to ``|grad f(x0)|``) the reference solve must reach; with
+#: strong convexity ``mu`` the error in ``f*`` is at most ``|grad f|^2 / (2 mu)``.
+GTOL_REFERENCE = 1e-12
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True, eq=False)
+class SmoothProblem:
+    """An L-smooth convex function with a known optimum, to run gradient descent on.
+
+    Attributes
+    ----------
+    name : str
+        The spec it is loaded by, e.g. ``"logistic:breast_cancer"``.
+    f, grad : callable
+        ``f(x) -> float`` and ``grad(x) -> ndarray``.
+    L : float
+        The smoothness constant, exactly (``sup_x ||hess f(x)||``), not a bound found by
+        line search: the PEP bound is ``w(h) L |x_0 - x*|^2`` with this ``L``.
+    x0 : ndarray
+        Starting point.
+    f_star : float
+        The optimal value, from :func:`reference_solve` (or a closed form).
+    x_star : ndarray or None
+        A minimizer (the one nearest to ``x0`` if there are several), when known.
+    description : str
+        One line: the data, the model, the solve that gave ``f_star``.
+    """
+
+    name: str
+    f: Callable[[np.ndarray], float]
+    grad: Callable[[np.ndarray], np.ndarray]
+    L: float
+    x0: np.ndarray
+    f_star: float
+    x_star: np.ndarray | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.L, (int, float)) and math.isfinite(self.L) and self.L > 0):
+            raise InputError(f"The 'L' parameter must be finite and > 0. Got L={self.L!r}.")
+        x0 = np.array(self.x0, dtype=float)
+        x0.setflags(write=False)
+        object.__setattr__(self, "x0", x0)
+        if self.x_star is not None:
+            xs = np.array(self.x_star, dtype=float)
+            if xs.shape != x0.shape:
+                raise InputError(f"x_star must have the shape of x0 {x0.shape}. Got {xs.shape}.")
+            xs.setflags(write=False)
+            object.__setattr__(self, "x_star", xs)
+
+    @property
+    def dim(self) -> int:
+        """Number of variables."""
+        return int(self.x0.size)
+
+    @property
+    def R(self) -> float | None:
+        """``|x_0 - x*|``, the distance the PEP bound is scaled by (``None`` without ``x*``)."""
+        return None if self.x_star is None else float(np.linalg.norm(self.x0 - self.x_star))
+
+
+def _standardize(X: np.ndarray) -> np.ndarray:
+    """Zero mean, unit variance per column; constant columns are left at zero."""
+    sd = X.std(axis=0)
+    return (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+
+
+def _sigma_max_sq(A: np.ndarray) -> float:
+    return float(np.linalg.norm(A, 2) ** 2)
+
+
+def reference_solve(f, grad, hess, x_init, *, gtol: float = GTOL_REFERENCE, max_newton: int = 50):
+    """High-accuracy minimizer: L-BFGS (scipy) with a tight tolerance, then Newton steps.
+
+    Newton's method with the exact Hessian and a backtracking (Armijo) line search polishes
+    the L-BFGS point until ``|grad f(x)| <= gtol * max(1, |grad f(x_init)|)``.
+
+    Returns
+    -------
+    x : ndarray
+    grad_norm : float
+        ``|grad f(x)|`` at the returned point (the verification).
+
+    Raises
+    ------
+    InputError
+        If the gradient norm does not reach the tolerance (the problem is then not
+        suitable as a reference).
+    """
+    from scipy.optimize import minimize
+
+    g0 = float(np.linalg.norm(grad(x_init)))
+    target = gtol * max(1.0, g0)
+    res = minimize(f, x_init, jac=grad, method="L-BFGS-B",
+                   options={"maxiter": 20000, "gtol": 1e-10, "ftol": 1e-15, "maxcor": 30})
+    x = np.asarray(res.x, dtype=float)
+    g = grad(x)
+    for _ in range(max_newton):
+        if np.linalg.norm(g) <= target:
+            break
+        d = -np.linalg.lstsq(hess(x), g, rcond=None)[0]
+        fx, t = f(x), 1.0
+        while t > 1e-12 and f(x + t * d) > fx + 1e-4 * t * float(g @ d):
+            t *= 0.5
+        x = x + t * d
+        g = grad(x)
+    gn = float(np.linalg.norm(g))
+    if gn > target:
+        raise InputError(f"The reference solve did not converge: |grad f(x*)| = {gn:.3e} > {target:.3e}.")
+    return x, gn
+
+
+def least_squares(A, b, name: str = "least_squares:custom", x0=None) -> SmoothProblem:
+    """Least squares ``f(x) = |A x - b|^2 / (2 m)``, ``L = sigma_max(A)^2 / m`` exactly.
+
+    ``x*`` is the minimum-norm least-squares solution shifted to be nearest to ``x0``
+    (numpy ``lstsq``, a direct solve), verified by the gradient norm.
+
+    Examples
+    --------
+    >>> p = least_squares(np.eye(2), np.array([1.0, 2.0]))
+    >>> p.L, p.f_star, p.x_star.tolist()
+    (0.5, 0.0, [1.0, 2.0])
+    """
+    A = np.asarray(A, dtype=float)
+    b = np.asarray(b, dtype=float)
+    m, n = A.shape
+    x0 = np.zeros(n) if x0 is None else np.asarray(x0, dtype=float)
+
+    def f(x):
+        r = A @ x - b
+        return float(r @ r) / (2 * m)
+
+    def grad(x):
+        return A.T @ (A @ x - b) / m
+
+    # the minimizer nearest to x0: x0 + argmin-norm of |A d - (b - A x0)|
+    xs = x0 + np.linalg.lstsq(A, b - A @ x0, rcond=None)[0]
+    _verify_stationary(grad, xs, x0, name)
+    return SmoothProblem(name, f, grad, _sigma_max_sq(A) / m, x0, f(xs), xs,
+                         f"least squares |Ax-b|^2/(2m), A {m}x{n}, x* by lstsq")
+
+
+def logistic_regression(A, y, reg: float, name: str = "logistic:custom", x0=None) -> SmoothProblem:
+    """L2-regularized logistic regression, labels ``y`` in {-1, 1}.
+
+    ``f(x) = (1/m) sum_i log(1 + exp(-y_i a_i.x)) + (reg/2) |x|^2``; its Hessian is
+    ``A^T D A / m + reg I`` with ``D = diag(s_i (1 - s_i)) <= I/4``, attained at ``x = 0``,
+    so ``L = sigma_max(A)^2 / (4 m) + reg`` exactly. ``f`` is ``reg``-strongly convex, so
+    ``x*`` is unique and ``f(x*) - f* <= |grad f(x*)|^2 / (2 reg)``.
+    """
+    A = np.asarray(A, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if not np.all(np.isin(y, (-1.0, 1.0))):
+        raise InputError("The logistic labels must be -1 or 1.")
+    if not reg > 0:
+        raise InputError(f"The 'reg' parameter must be > 0. Got reg={reg!r}.")
+    m, n = A.shape
+    Ay = A * y[:, None]
+    x0 = np.zeros(n) if x0 is None else np.asarray(x0, dtype=float)
+
+    def f(x):
+        return float(np.mean(np.logaddexp(0.0, -(Ay @ x)))) + 0.5 * reg * float(x @ x)
+
+    def grad(x):
+        s = _sigmoid(-(Ay @ x))  # = 1 - sigmoid(y a.x)
+        return -(Ay.T @ s) / m + reg * x
+
+    def hess(x):
+        s = _sigmoid(Ay @ x)
+        return (A.T * (s * (1 - s))) @ A / m + reg * np.eye(n)
+
+    xs, gn = reference_solve(f, grad, hess, x0)
+    return SmoothProblem(name, f, grad, _sigma_max_sq(A) / (4 * m) + reg, x0, f(xs), xs,
+                         f"logistic regression, reg={reg:g}, A {m}x{n}, x* by L-BFGS + Newton "
+                         f"(|grad| = {gn:.1e})")
+
+
+def _sigmoid(t):
+    return np.exp(-np.logaddexp(0.0, -t))
+
+
+def quadratic_spectrum(dim: int = 200, L: float = 2.0, cond: float = 1e4,
+                       name: str = "quadratic:spectrum") -> SmoothProblem:
+    """``f(x) = (1/2) sum_i lambda_i x_i^2`` with ``lambda`` log-spaced on ``[L/cond, L]``.
+
+    A worst-case-like quadratic: every scale ``1 / (N h)`` of the PEP's worst quadratic is
+    present, so for every N some eigenvalue is the slow one. ``x* = 0``, ``f* = 0`` and
+    ``L = max lambda`` exactly; ``x0`` has all coordinates equal, ``|x0| = 1``.
+    """
+    lam = L * np.logspace(-math.log10(cond), 0.0, dim)
+
+    def f(x):
+        return 0.5 * float(lam @ (x * x))
+
+    def grad(x):
+        return lam * x
+
+    return SmoothProblem(name, f, grad, float(lam.max()), np.full(dim, 1 / math.sqrt(dim)), 0.0,
+                         np.zeros(dim), f"quadratic, {dim} log-spaced eigenvalues in [L/{cond:g}, L]")
+
+
+def huber_regression(m: int = 400, n: int = 40, delta: float = 1.0, shift: float = 30.0,
+                     col_cond: float = 100.0, seed: int = 0, name: str = "huber:synthetic") -> SmoothProblem:
+    """Huber regression ``f(x) = (1/m) sum_i phi(a_i.x - b_i)``, started in the linear region.
+
+    ``phi(r) = r^2/2`` for ``|r| <= delta`` and ``delta (|r| - delta/2)`` beyond; the Hessian
+    ``A^T diag(1{|r_i| < delta}) A / m`` is at most ``A^T A / m``, with equality at the
+    planted ``x_true`` (``b = A x_true + noise``, ``|noise| < delta / 2``), so
+    ``L = sigma_max(A)^2 / m`` exactly. ``x0 = x_true + shift u`` for a random unit ``u``
+    starts far out where ``f`` is piecewise linear, like the Huber worst case of gradient
+    descent (Drori & Teboulle 2014). ``A`` is Gaussian (seeded) with column scales
+    log-spaced from 1 down to ``1 / col_cond``, so that the quadratic region is ill-conditioned.
+    """
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((m, n)) * np.logspace(0.0, -math.log10(col_cond), n)
+    x_true = rng.standard_normal(n)
+    b = A @ x_true + rng.uniform(-delta / 2, delta / 2, m)
+    u = rng.standard_normal(n)
+    x0 = x_true + shift * u / np.linalg.norm(u)
+
+    def f(x):
+        r = np.abs(A @ x - b)
+        return float(np.mean(np.where(r <= delta, 0.5 * r * r, delta * (r - 0.5 * delta))))
+
+    def grad(x):
+        r = A @ x - b
+        return A.T @ np.clip(r, -delta, delta) / m
+
+    def hess(x):
+        w = (np.abs(A @ x - b) < delta).astype(float)
+        return (A.T * w) @ A / m
+
+    xs, gn = reference_solve(f, grad, hess, x0)
+    return SmoothProblem(name, f, grad, _sigma_max_sq(A) / m, x0, f(xs), xs,
+                         f"Huber regression delta={delta:g}, A {m}x{n} (seed {seed}), x0 at distance "
+                         f"{shift:g} from x_true, x* by L-BFGS + Newton (|grad| = {gn:.1e})")
+
+
+def _verify_stationary(grad, xs, x0, name):
+    gn = float(np.linalg.norm(grad(xs)))
+    target = GTOL_REFERENCE * max(1.0, float(np.linalg.norm(grad(x0))))
+    if gn > target:
+        raise InputError(f"The reference solve of {name!r} did not converge: |grad f(x*)| = {gn:.3e}.")
+
+
+def _sklearn_data(name: str):
+    from sklearn import datasets
+
+    loader = {"breast_cancer": datasets.load_breast_cancer, "diabetes": datasets.load_diabetes,
+              "digits": datasets.load_digits}[name]
+    data = loader()
+    return np.asarray(data.data, dtype=float), np.asarray(data.target, dtype=float)
+
+
+#: Regularization of the shipped logistic problems.
+LOGISTIC_REG = 1e-3
+
+
+def _ls_diabetes():
+    X, t = _sklearn_data("diabetes")
+    return least_squares(_standardize(X), (t - t.mean()) / t.std(), "least_squares:diabetes")
+
+
+def _ls_breast_cancer():
+    X, t = _sklearn_data("breast_cancer")
+    return least_squares(_standardize(X), 2 * t - 1, "least_squares:breast_cancer")
+
+
+def _logistic(dataset: str, labels):
+    X, t = _sklearn_data(dataset)
+    A = np.hstack([_standardize(X), np.ones((X.shape[0], 1))])  # features + intercept
+    return logistic_regression(A, labels(t), LOGISTIC_REG, f"logistic:{dataset}")
+
+
+#: The shipped problems: spec -> (builder, one-line description).
+PROBLEMS: dict[str, tuple[Callable[[], SmoothProblem], str]] = {
+    "least_squares:diabetes": (_ls_diabetes, "diabetes (442 x 10), standardized features and target"),
+    "least_squares:breast_cancer": (_ls_breast_cancer,
+                                    "breast cancer (569 x 30), standardized, target -1/+1"),
+    "logistic:breast_cancer": (lambda: _logistic("breast_cancer", lambda t: 2 * t - 1),
+                               "breast cancer (569 x 30 + intercept), malignant -1 / benign +1, reg 1e-3"),
+    "logistic:digits": (lambda: _logistic("digits", lambda t: np.where(t % 2 == 1, 1.0, -1.0)),
+                        "digits (1797 x 64 + intercept), odd digits +1 / even -1, reg 1e-3"),
+    "quadratic:spectrum": (quadratic_spectrum, "200-dim quadratic, log-spaced spectrum [2e-4, 2]"),
+    "huber:synthetic": (huber_regression, "Huber regression 400 x 40 started in the linear region"),
+}
+
+
+def load_problem(spec: str, cache_dir=None) -> SmoothProblem:
+    """A shipped problem by name, e.g. ``"logistic:breast_cancer"`` (see :data:`PROBLEMS`).
+
+    The reference solve runs once per process (kept in memory). With ``cache_dir`` the
+    reference ``x*`` is also stored there as ``<spec>.npz`` (keyed by a hash of the data's
+    first gradient) and re-verified by its gradient norm when read back. Nothing is ever
+    downloaded: the data sets ship with scikit-learn.
+    """
+    if not isinstance(spec, str) or spec not in PROBLEMS:
+        raise InputError(f"Unknown problem {spec!r}; known: {', '.join(PROBLEMS)}.")
+    if cache_dir is None:
+        return _load_cached(spec)
+    return _load_with_dir(spec, Path(cache_dir))
+
+
+@functools.cache
+def _load_cached(spec: str) -> SmoothProblem:
+    return PROBLEMS[spec][0]()
+
+
+def _load_with_dir(spec: str, cache_dir: Path) -> SmoothProblem:
+    if not cache_dir.is_dir():
+        raise InputError(f"The cache folder {str(cache_dir)!r} does not exist.")
+    p = _load_cached(spec)
+    key = hashlib.sha256(np.ascontiguousarray(p.grad(p.x0)).tobytes()).hexdigest()[:16]
+    path = cache_dir / f"{spec.replace(':', '_')}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            if str(z["key"]) == key:
+                xs = z["x_star"]
+                _verify_stationary(p.grad, xs, p.x0, spec)
+                return SmoothProblem(p.name, p.f, p.grad, p.L, p.x0, p.f(xs), xs, p.description)
+    if p.x_star is not None:
+        np.savez(path, key=key, x_star=p.x_star)
+    return p
+
+
+# --------------------------------------------------------------------------- runners
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """One run of a method on a problem.
+
+    Attributes
+    ----------
+    method : str
+        The method's label, e.g. ``"silver:127"`` or ``"hypergradient:depth=2"``.
+    problem : str
+        The problem's name.
+    f_gap : ndarray, shape (iters + 1,)
+        ``f(x_k) - f*`` for ``k = 0..iters`` (can be slightly negative, at the level of the
+        reference accuracy; ``inf`` after a divergence).
+    grad_norm : ndarray, shape (iters + 1,)
+        ``|grad f(x_k)|``.
+    steps : ndarray, shape (iters,)
+        Normalized steps used, ``h_k = L alpha_k``.
+    seconds : float
+        Wall time of the run.
+    """
+
+    method: str
+    problem: str
+    f_gap: np.ndarray
+    grad_norm: np.ndarray
+    steps: np.ndarray
+    seconds: float
+
+    def __post_init__(self) -> None:
+        for name in ("f_gap", "grad_norm", "steps"):
+            a = np.array(getattr(self, name), dtype=float)
+            a.setflags(write=False)
+            object.__setattr__(self, name, a)
+
+    @property
+    def iters(self) -> int:
+        return int(self.steps.size)
+
+    @property
+    def final_gap(self) -> float:
+        return float(self.f_gap[-1])
+
+
+def _check_iters(iters) -> int:
+    if not isinstance(iters, (int, np.integer)) or isinstance(iters, bool) or iters < 1:
+        raise InputError(f"The 'iters' must be a positive integer. Got iters={iters!r}.")
+    return int(iters)
+
+
+def _gd_loop(problem: SmoothProblem, iters: int, next_step, progress) -> tuple:
+    """Shared loop: ``x_{k+1} = x_k - (h_k / L) g_k`` with ``h_k = next_step(k, g_k)``."""
+    gaps = np.full(iters + 1, np.inf)
+    gnorms = np.full(iters + 1, np.inf)
+    steps = np.full(iters, np.nan)
+    x = problem.x0.copy()
+    start = time.perf_counter()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for k in range(iters + 1):
+            fx = problem.f(x)
+            if not math.isfinite(fx):
+                break
+            g = problem.grad(x)
+            gaps[k] = fx - problem.f_star
+            gnorms[k] = float(np.linalg.norm(g))
+            if k == iters:
+                break
+            h = next_step(k, g)
+            steps[k] = h
+            x = x - (h / problem.L) * g
+            if progress is not None and (k + 1) % 100 == 0:
+                progress(100)
+    if progress is not None:
+        progress(iters % 100)
+    return gaps, gnorms, steps, time.perf_counter() - start
+
+
+def run_schedule(problem: SmoothProblem, schedule: Schedule, iters: int, *, label: str | None = None,
+                 progress: Callable[[int], None] | None = None) -> Trace:
+    """Gradient descent with ``schedule``, cycled when ``iters`` exceeds its length.
+
+    ``x_{k+1} = x_k - (h_{k mod n} / L) grad f(x_k)``, ``n = len(schedule)``.
+
+    Parameters
+    ----------
+    problem : SmoothProblem
+    schedule : Schedule
+    iters : int
+        Number of gradient steps (> 0).
+    label : str, optional
+        The trace's method label (default: the schedule's name).
+    progress : callable, optional
+        Called with the number of iterations done since the last call.
+
+    Examples
+    --------
+    >>> from pepstep import constant
+    >>> p = quadratic_spectrum(dim=3, L=1.0, cond=1.0)    # f = |x|^2 / 2, one step h = 1 solves it
+    >>> run_schedule(p, constant(1.0, 1), 2).f_gap.round(12).tolist()
+    [0.5, 0.0, 0.0]
+    """
+    if not isinstance(schedule, Schedule):
+        raise InputError(f"The schedule must be a pepstep Schedule. Got {type(schedule).__name__}.")
+    iters = _check_iters(iters)
+    h = np.asarray(schedule.steps)
+    gaps, gn, steps, sec = _gd_loop(problem, iters, lambda k, g: h[k % h.size], progress)
+    return Trace(label or schedule.name, problem.name, gaps, gn, steps, sec)
+
+
+def run_hypergradient(problem: SmoothProblem, depth: int, iters: int, alpha0: float = 0.01,
+                      hyper_step: float = 0.01, *, progress: Callable[[int], None] | None = None) -> Trace:
+    r"""Gradient descent whose step is tuned online by a stack of ``depth`` hypergradient levels.
+
+    The levels are normalized steps ``h_1, ..., h_K`` (``K = depth``) and a constant top
+    ``h_{K+1} = kappa`` (``hyper_step``). Level 1 is the step of gradient descent,
+    ``x_{k+1} = x_k - (h_1 / L) g_k``; level ``j + 1`` is the step of gradient descent on
+    ``h_j``. Derivatives are taken of the scaled loss ``phi = L f / |g_0|^2`` (dimensionless,
+    so that every ``h_j`` and ``kappa`` is a pure number). At iteration ``k >= 1``, with
+    ``g_k = grad f(x_k)``:
+
+    .. math::
+
+        c_1(k) = -\frac{g_k \cdot g_{k-1}}{|g_0|^2}
+               = \frac{\partial \phi(x_k)}{\partial h_1(k-1)}, \qquad
+        c_{j+1}(k) = -c_j(k)\, c_j(k-1) = \frac{\partial \phi(x_k)}{\partial h_{j+1}(k-1)},
+
+    (``c_j(0) = 0``), then from the top down, ``j = K, ..., 1``:
+    ``h_j <- h_j - h_{j+1} c_j(k)``, and finally the gradient step with the new ``h_1``.
+    ``c_1`` is Baydin et al.'s hypergradient ``d f(x_k) / d alpha_{k-1} = -g_k . g_{k-1}``
+    in these units; the chain rule for ``c_{j+1}`` goes through one step of each level
+    (``h_j(k-1) = h_j(k-2) - h_{j+1}(k-1) c_j(k-1)``), as in Chandra et al.'s stack, where
+    each step detaches the history. Start: ``h_1 = alpha0``, ``h_2 = ... = h_K = kappa``.
+    ``depth = 0`` is plain gradient descent with the top-level constant, ``h = kappa``
+    (``alpha0`` is then unused): in every depth the top-level constant is the one knob.
+    No safeguard keeps ``h_1`` positive: a diverging run is recorded as ``inf``.
+
+    Parameters
+    ----------
+    problem : SmoothProblem
+    depth : int
+        Number of tuned levels K >= 0.
+    iters : int
+    alpha0 : float
+        Initial step ``h_1`` in units of ``1 / L`` (> 0).
+    hyper_step : float
+        The top-level constant ``kappa`` (> 0).
+
+    References
+    ----------
+    Baydin et al. 2018, Section 2 (Eq. for SGD-HD); Chandra et al. 2022, Section 3
+    ("stacking hyperoptimizers recursively").
+
+    Examples
+    --------
+    >>> p = load_problem("least_squares:diabetes")
+    >>> gd = run_hypergradient(p, 0, 200, hyper_step=0.01)
+    >>> hd = run_hypergradient(p, 1, 200, alpha0=0.01, hyper_step=0.01)
+    >>> bool(hd.final_gap < gd.final_gap)
+    True
+    """
+    if not isinstance(depth, (int, np.integer)) or isinstance(depth, bool) or depth < 0:
+        raise InputError(f"The 'depth' must be an integer >= 0. Got depth={depth!r}.")
+    for nm, v in (("alpha0", alpha0), ("hyper_step", hyper_step)):
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise InputError(f"The '{nm}' must be finite and > 0. Got {nm}={v!r}.")
+    iters = _check_iters(iters)
+    K = int(depth)
+    h = np.array([float(alpha0)] + [float(hyper_step)] * K)  # h[0..K-1] tuned, h[K] = kappa
+    if K == 0:
+        h[0] = float(hyper_step)
+    c_prev = np.zeros(K)
+    state = {"g_prev": None, "scale": None}
+
+    def next_step(k, g):
+        if K == 0:
+            return h[0]
+        if state["scale"] is None:
+            state["scale"] = max(float(g @ g), np.finfo(float).tiny)
+        else:
+            c = np.empty(K)
+            c[0] = -float(g @ state["g_prev"]) / state["scale"]
+            for j in range(1, K):
+                c[j] = -c[j - 1] * c_prev[j - 1]
+            for j in range(K - 1, -1, -1):
+                h[j] -= h[j + 1] * c[j]
+            c_prev[:] = c
+        state["g_prev"] = g
+        return h[0]
+
+    gaps, gn, steps, sec = _gd_loop(problem, iters, next_step, progress)
+    return Trace(f"hypergradient:depth={K}", problem.name, gaps, gn, steps, sec)
+
+
+# --------------------------------------------------------------------------- methods (CLI specs)
+
+
+@dataclass(frozen=True)
+class ScheduleMethod:
+    """A certified schedule to run, cycled (``label`` is how the user wrote it)."""
+
+    schedule: Schedule
+    label: str
+
+
+@dataclass(frozen=True)
+class HypergradientMethod:
+    """Stacked hypergradient descent (see :func:`run_hypergradient`)."""
+
+    depth: int
+    alpha0: float = 0.01
+    hyper_step: float = 0.01
+    label: str = "hypergradient"
+
+
+def parse_method(text: str) -> ScheduleMethod | HypergradientMethod:
+    """Parse a method spec.
+
+    Forms: ``constant:H`` (the step ``H`` forever), ``constant:H:N``, ``silver:N``,
+    ``pattern:FILE:REPEATS`` (:func:`~pepstep.schedules.parse_schedule`), ``steps:H1,H2,...``
+    and ``hypergradient:depth=K[,alpha=A][,kappa=C]``.
+
+    Examples
+    --------
+    >>> parse_method("constant:1").schedule.steps
+    (1.0,)
+    >>> parse_method("hypergradient:depth=2,kappa=0.1")
+    HypergradientMethod(depth=2, alpha0=0.01, hyper_step=0.1, label='hypergradient:depth=2,kappa=0.1')
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(f"The schedule must be a name such as 'silver:63'. Got {text!r}.")
+    text = text.strip()
+    kind, _, rest = text.partition(":")
+    if kind == "hypergradient":
+        return _parse_hypergradient(text, rest)
+    if kind == "steps":
+        return ScheduleMethod(parse_steps(rest), text)
+    if kind == "constant" and rest and ":" not in rest:
+        base = parse_steps(rest)
+        if base.num_steps != 1:
+            raise InputError(f"A constant schedule takes one step value. Got {rest!r} in {text!r}.")
+        return ScheduleMethod(Schedule(base.steps, base.exact, f"constant:{rest}"), text)
+    if kind not in ("constant", "silver", "pattern"):
+        raise InputError(
+            f"Unknown schedule {kind!r} in {text!r}; use constant:H[:N], silver:N, pattern:FILE:REPEATS, "
+            "steps:H1,H2,... or hypergradient:depth=K[,alpha=A,kappa=C]."
+        )
+    return ScheduleMethod(parse_schedule(text), text)
+
+
+def _parse_hypergradient(text: str, rest: str) -> HypergradientMethod:
+    keys = {"depth": "depth", "alpha": "alpha0", "kappa": "hyper_step"}
+    values: dict = {}
+    for part in filter(None, (p.strip() for p in rest.split(","))):
+        key, eq, val = part.partition("=")
+        if not eq or key.strip() not in keys:
+            raise InputError(f"Unknown hypergradient option {part!r} in {text!r}; use depth=, alpha=, kappa=.")
+        try:
+            values[keys[key.strip()]] = int(val) if key.strip() == "depth" else float(val)
+        except ValueError:
+            raise InputError(f"The hypergradient option {key.strip()!r} must be a number. Got {val!r} in {text!r}.") from None
+    if "depth" not in values:
+        raise InputError(f"A hypergradient method is written hypergradient:depth=K[,alpha=A,kappa=C]. Got {text!r}.")
+    if values["depth"] < 0:
+        raise InputError(f"The 'depth' must be an integer >= 0. Got depth={values['depth']} in {text!r}.")
+    for nm in ("alpha0", "hyper_step"):
+        if nm in values and not (math.isfinite(values[nm]) and values[nm] > 0):
+            raise InputError(f"The hypergradient {nm} must be finite and > 0. Got {values[nm]!r} in {text!r}.")
+    return HypergradientMethod(label=text, **values)
+
+
+def run_method(problem: SmoothProblem, method, iters: int, *, progress=None) -> Trace:
+    """Run a parsed method (:func:`parse_method`) for ``iters`` iterations."""
+    if isinstance(method, ScheduleMethod):
+        return run_schedule(problem, method.schedule, iters, label=method.label, progress=progress)
+    t = run_hypergradient(problem, method.depth, iters, method.alpha0, method.hyper_step, progress=progress)
+    return Trace(method.label, t.problem, t.f_gap, t.grad_norm, t.steps, t.seconds)
+
+
+# --------------------------------------------------------------------------- PEP bounds
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The exact worst case of the first ``N`` steps, in the problem's units.
+
+    Attributes
+    ----------
+    N : int
+    normalized : float
+        ``w(h_0..h_{N-1})`` for ``L = 1``, ``|x_0 - x*| = 1`` (convex class, ``fgap``).
+    value : float
+        ``normalized * L * |x_0 - x*|^2``: no L-smooth convex function can have
+        ``f(x_N) - f*`` above it.
+    """
+
+    N: int
+    normalized: float
+    value: float
+
+
+@functools.lru_cache(maxsize=512)
+def pep_value(steps: tuple, solver: str = "clarabel") -> float:
+    """Normalized exact worst case ``w(h)`` (convex, ``L = R = 1``, ``fgap``); cached per process."""
+    from .pep import Problem
+    from .solve import worst_case
+
+    return worst_case(Problem(Schedule(tuple(steps))), solver).normalized_value
+
+
+def bound_checkpoints(length: int, max_n: int) -> list[int]:
+    """Where bounds are drawn: ``n, 2n, 4n, ...`` up to ``max_n`` (``n`` the schedule length), or,
+    for a schedule longer than ``max_n``, its prefixes of length ``1, 3, 7, ..., 2^k - 1``."""
+    if length <= max_n:
+        out, n = [], length
+        while n <= max_n:
+            out.append(n)
+            n *= 2
+        return out
+    return [2**k - 1 for k in range(1, 31) if 2**k - 1 <= max_n]
+
+
+def schedule_bounds(problem: SmoothProblem, schedule: Schedule, max_n: int = 32,
+                    solver: str = "clarabel", checkpoints=None) -> list[Bound]:
+    """PEP bounds of the (cycled) schedule at the checkpoints ``N <= max_n``.
+
+    The run's ``x_N`` depends only on its first ``N`` steps, so the worst case of those steps,
+    ``w L |x_0 - x*|^2``, bounds ``f(x_N) - f*`` (a theory check on data).
+    """
+    if problem.x_star is None:
+        raise InputError(f"The problem {problem.name!r} has no x_star: the PEP bound needs |x_0 - x*|.")
+    n = len(schedule)
+    scale = problem.L * problem.R**2
+    out = []
+    for N in checkpoints if checkpoints is not None else bound_checkpoints(n, max_n):
+        steps = tuple(schedule.steps[k % n] for k in range(N))
+        w = pep_value(steps, solver)
+        out.append(Bound(N, w, w * scale))
+    return out
+
+
+# --------------------------------------------------------------------------- figure
+
+
+def plot_practice(problem: SmoothProblem, traces, bounds: dict, path) -> None:
+    """Curves of ``f(x_k) - f*`` (log-log), one per method, with PEP bounds as markers.
+
+    ``bounds`` maps a trace's method label to its list of :class:`Bound`. Gaps at or below
+    the reference accuracy are drawn at a floor. Matplotlib is imported here (Agg backend).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    floor = max(1e-15, 1e-12 * abs(problem.f_star))
+    fig, ax = plt.subplots(figsize=(8, 5.2), layout="constrained")
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, t in enumerate(traces):
+        col = colors[i % len(colors)]
+        k = np.arange(1, t.f_gap.size)
+        gap = np.maximum(t.f_gap[1:], floor)
+        ax.plot(k, gap, color=col, lw=1.3, label=f"{t.method}  (final {t.final_gap:.2e})")
+        bs = [b for b in bounds.get(t.method, []) if b.N <= t.iters]
+        if bs:
+            ax.plot([b.N for b in bs], [b.value for b in bs], ls="none", marker="v", ms=7,
+                    mfc="none", mec=col, mew=1.4, label=f"{t.method}: PEP worst case")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration k")
+    ax.set_ylabel(r"$f(x_k) - f^\star$")
+    ax.set_title(f"{problem.name}   (L = {problem.L:.4g}, |x0 - x*| = {problem.R:.3g}, "
+                 f"f* = {problem.f_star:.6g})", fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
