@@ -653,6 +653,9 @@ def parse_method(text: str) -> ScheduleMethod | HypergradientMethod:
         if base.num_steps != 1:
             raise InputError(f"A constant schedule takes one step value. Got {rest!r} in {text!r}.")
         return ScheduleMethod(Schedule(base.steps, base.exact, f"constant:{rest}"), text)
+    if kind == "pattern" and rest.count(":") >= 1:
+        file, _, reps = rest.rpartition(":")
+        return ScheduleMethod(parse_schedule(text), f"pattern:{Path(file).stem}:{reps}")
     if kind not in ("constant", "silver", "pattern"):
         raise InputError(
             f"Unknown schedule {kind!r} in {text!r}; use constant:H[:N], silver:N, pattern:FILE:REPEATS, "
@@ -767,25 +770,30 @@ def plot_practice(problem: SmoothProblem, traces, bounds: dict, path) -> None:
     import matplotlib.pyplot as plt
 
     floor = max(1e-15, 1e-12 * abs(problem.f_star))
-    fig, ax = plt.subplots(figsize=(8, 5.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8, 6), layout="constrained")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    any_bound = False
     for i, t in enumerate(traces):
         col = colors[i % len(colors)]
         k = np.arange(1, t.f_gap.size)
         gap = np.maximum(t.f_gap[1:], floor)
-        ax.plot(k, gap, color=col, lw=1.3, label=f"{t.method}  (final {t.final_gap:.2e})")
+        ax.plot(k, gap, color=col, lw=1.4, label=f"{t.method}  (final {t.final_gap:.2e})")
         bs = [b for b in bounds.get(t.method, []) if b.N <= t.iters]
         if bs:
+            any_bound = True
             ax.plot([b.N for b in bs], [b.value for b in bs], ls="none", marker="v", ms=7,
-                    mfc="none", mec=col, mew=1.4, label=f"{t.method}: PEP worst case")
+                    mfc="none", mec=col, mew=1.4)
+    if any_bound:
+        ax.plot([], [], ls="none", marker="v", ms=7, mfc="none", mec="0.3", mew=1.4,
+                label=r"PEP worst case $w(h_{0..N-1})\,L\,|x_0 - x^\star|^2$ (colour of its schedule)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("iteration k")
     ax.set_ylabel(r"$f(x_k) - f^\star$")
-    ax.set_title(f"{problem.name}   (L = {problem.L:.4g}, |x0 - x*| = {problem.R:.3g}, "
-                 f"f* = {problem.f_star:.6g})", fontsize=10)
+    ax.set_title(f"{problem.name}:  L = {problem.L:.4g},  |x0 - x*| = {problem.R:.3g},  "
+                 f"f* = {problem.f_star:.6g}", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
     fig.savefig(path, dpi=130)
     plt.close(fig)
 

@@ -1,0 +1,112 @@
+"""``pepstep run``: certified schedules and hypergradient tuning on a real problem, beside their PEP bounds."""
+
+from __future__ import annotations
+
+import sys
+
+from .. import __version__
+from ..errors import InputError
+from ..practice import (
+    PROBLEMS,
+    ScheduleMethod,
+    load_problem,
+    parse_method,
+    plot_practice,
+    run_method,
+    schedule_bounds,
+)
+from .common import add_solver_argument, dump_json
+
+#: Total iterations (over all methods) from which a progress bar is shown.
+PROGRESS_FROM = 2000
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run schedules on a real problem and compare with their worst-case bounds",
+        description="Gradient descent with certified schedules (and hypergradient tuning) on a "
+                    "smooth convex problem; f(x_k) - f* beside the PEP worst case w L |x0 - x*|^2.",
+    )
+    p.add_argument("--problem", required=True, help=f"one of: {', '.join(PROBLEMS)}")
+    p.add_argument("--schedule", action="append", required=True, metavar="SPEC",
+                   help="repeatable: constant:H, constant:H:N, silver:N, pattern:FILE:REPEATS, "
+                        "steps:H1,H2,..., hypergradient:depth=K[,alpha=A,kappa=C]")
+    p.add_argument("--iters", type=int, default=1000, help="gradient steps per method (default 1000)")
+    p.add_argument("--bound-max-n", type=int, default=32,
+                   help="largest N at which a PEP bound is solved (default 32)")
+    p.add_argument("--cache-dir", default=None, help="folder to keep the reference solutions x* in")
+    p.add_argument("--plot", default=None, metavar="PNG", help="write the figure here")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_solver_argument(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if args.iters < 1:
+        raise InputError(f"The 'iters' must be a positive integer. Got iters={args.iters}.")
+    methods = [parse_method(s) for s in args.schedule]
+    problem = load_problem(args.problem, args.cache_dir)
+    total = args.iters * len(methods)
+    bar = None
+    if not args.json and total >= PROGRESS_FROM:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, file=sys.stderr, unit="it", desc=problem.name, leave=False)
+    try:
+        traces = [run_method(problem, m, args.iters, progress=bar.update if bar else None) for m in methods]
+    finally:
+        if bar is not None:
+            bar.close()
+    bounds = {m.label: schedule_bounds(problem, m.schedule, args.bound_max_n, args.solver)
+              for m in methods if isinstance(m, ScheduleMethod)}
+    if args.plot:
+        plot_practice(problem, traces, bounds, args.plot)
+    if args.json:
+        dump_json(_json(problem, traces, bounds, args))
+        return 0
+    print(f"problem   {problem.name}: {problem.description}")
+    print(f"          L = {problem.L:.10g}, |x0 - x*| = {problem.R:.6g}, f* = {problem.f_star:.15g}")
+    print(f"{'method':<40} {'f(x_N) - f*':>12} {'seconds':>8}   PEP bound at N (ratio bound / observed)")
+    for t in traces:
+        marks = "  ".join(f"N={b.N}: {b.value:.2e} ({_ratio(b, t):.3g})" for b in bounds.get(t.method, []))
+        print(f"{t.method:<40} {t.final_gap:>12.4e} {t.seconds:>8.2f}   {marks}")
+    if args.plot:
+        print(f"figure    {args.plot}")
+    return 0
+
+
+def _ratio(bound, trace) -> float:
+    if bound.N > trace.iters:
+        return float("nan")
+    obs = trace.f_gap[bound.N]
+    return float("inf") if obs <= 0 else bound.value / obs
+
+
+def _json(problem, traces, bounds, args) -> dict:
+    return {
+        "pepstep_version": __version__,
+        "problem": {"name": problem.name, "description": problem.description, "dim": problem.dim,
+                    "L": problem.L, "R": problem.R, "f_star": problem.f_star},
+        "iters": args.iters,
+        "solver": args.solver,
+        "methods": [
+            {
+                "method": t.method,
+                "final_gap": t.final_gap,
+                "seconds": t.seconds,
+                "f_gap": _subsample(t.f_gap),
+                "final_step": float(t.steps[-1]),
+                "bounds": [{"N": b.N, "normalized": b.normalized, "value": b.value,
+                            "observed": float(t.f_gap[b.N]) if b.N <= t.iters else None,
+                            "ratio": _ratio(b, t)} for b in bounds.get(t.method, [])],
+            }
+            for t in traces
+        ],
+    }
+
+
+def _subsample(gaps) -> dict:
+    """``f(x_k) - f*`` at k = 0, 1, 2, 4, ..., and the last k."""
+    ks = sorted({0, gaps.size - 1, *(2**j for j in range(40) if 2**j < gaps.size)})
+    return {str(k): float(gaps[k]) for k in ks}
