@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
-import tempfile
-from pathlib import Path
 
+from .._io import write_atomic
 from ..classes import FunctionClass
 from ..errors import InputError
 from ..pep import Problem
@@ -105,23 +103,6 @@ def dump_json(obj, stream=None) -> None:
     stream = stream or sys.stdout
     json.dump(_clean(obj), stream, indent=2)
     stream.write("\n")
-
-
-def write_atomic(path, text: str) -> None:
-    """Write a file whole or not at all (a temporary file renamed into place)."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError(f"Cannot write {str(path)!r}: the folder {str(directory)!r} does not exist.")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def fmt(x: float, digits: int = 10) -> str:

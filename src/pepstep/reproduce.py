@@ -1,0 +1,272 @@
+"""Reproduce published results from specs and write tables with provenance.
+
+:func:`reproduce` computes every row of a :class:`~pepstep.spec.Spec` with pepstep's own
+PEP and compares it with the published number; :func:`write_outputs` writes
+``NAME.csv``, ``NAME.json`` (with provenance) and ``NAME.png``; :func:`write_index`
+writes ``README.md``, an index of every result in the folder. A row that does not match
+is reported as ``differs`` with the spec's note: a wrong number is never hidden.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import importlib.metadata
+import io
+import json
+import math
+import platform
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._io import write_atomic
+from .errors import InputError, SolverError
+from .schedules import constant
+from .solve import RTOL_GAP, TOL_DUAL, TOL_FEAS, Status, worst_case
+from .spec import Spec
+
+__all__ = ["RowResult", "SpecResult", "reproduce", "write_outputs", "write_index", "provenance"]
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """One reproduced row: the published number, pepstep's, and whether they match."""
+
+    label: str
+    schedule: str
+    num_steps: int
+    published: float | None
+    upper_bound: float | None
+    pepstep: float | None
+    status: str
+    rel_err: float | None
+    rtol: float
+    match: bool
+    seconds: float
+    note: str = ""
+    step: float | None = None
+
+
+@dataclass(frozen=True)
+class SpecResult:
+    """All rows of a spec, the exponent check if any, and whether everything matched."""
+
+    spec: Spec
+    rows: tuple[RowResult, ...]
+    exponent_last_doubling: float | None
+    exponent_fit: float | None
+    exponent_match: bool | None
+    solver: str
+
+    @property
+    def all_match(self) -> bool:
+        return all(r.match for r in self.rows) and self.exponent_match is not False
+
+
+def _compare(published, bound, value, rtol) -> tuple[float | None, bool]:
+    if value is None:
+        return None, False
+    rel, ok = None, True
+    if published is not None:
+        rel = abs(value - published) / abs(published)
+        ok = rel <= rtol
+    if bound is not None:
+        ok = ok and value <= bound * (1 + rtol)
+    return rel, ok
+
+
+def _optimal_constant(spec: Spec, n: int, solver: str):
+    """Minimize the PEP over a constant step h in [1, 2) (the minimizer exceeds 1 for every N)."""
+    from scipy.optimize import minimize_scalar
+
+    cache = {}
+
+    def w(h):
+        if h not in cache:
+            cache[h] = worst_case(spec.problem(constant(float(h), n)), solver).value
+        return cache[h]
+
+    res = minimize_scalar(w, bounds=(1.0, 1.999), method="bounded", options={"xatol": 1e-7})
+    return float(res.x), float(res.fun)
+
+
+def reproduce(spec: Spec, solver: str = "clarabel", *, progress=None) -> SpecResult:
+    """Compute every row of ``spec`` with pepstep's PEP and compare with the published values."""
+    rows = []
+    for row in spec.rows:
+        start = time.perf_counter()
+        step = None
+        if spec.kind == "optimal_constant":
+            try:
+                step, value = _optimal_constant(spec, row.num_steps, solver)
+                status = Status.OPTIMAL.value
+            except SolverError as exc:
+                value, status = None, f"failed: {exc}"
+        else:
+            wc = worst_case(spec.problem(row.schedule), solver, throw=False)
+            status = wc.status.value
+            value = wc.value if wc.ok else None
+        rel, ok = _compare(row.published, row.upper_bound, value, row.rtol)
+        rows.append(
+            RowResult(
+                label=row.label,
+                schedule=row.schedule_text,
+                num_steps=row.num_steps,
+                published=row.published,
+                upper_bound=row.upper_bound,
+                pepstep=value,
+                status=status,
+                rel_err=rel,
+                rtol=row.rtol,
+                match=ok,
+                seconds=time.perf_counter() - start,
+                note=row.note,
+                step=step,
+            )
+        )
+        if progress is not None:
+            progress(rows[-1])
+    last = fit = exp_ok = None
+    if spec.exponent is not None:
+        values = [r.pepstep for r in rows]
+        ns = [r.num_steps for r in rows]
+        if len(values) >= 2 and all(v is not None and v > 0 for v in values):
+            last = math.log(values[-2] / values[-1]) / math.log(ns[-1] / ns[-2])
+            sel = slice(spec.exponent.fit_from, None)
+            slope = np.polyfit(np.log(ns[sel]), np.log(values[sel]), 1)[0]
+            fit = float(-slope)
+            exp_ok = abs(last - spec.exponent.published) <= spec.exponent.atol
+        else:
+            exp_ok = False
+    return SpecResult(spec, tuple(rows), last, fit, exp_ok, solver)
+
+
+def _git_sha() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def provenance(solver: str) -> dict:
+    """Who computed a result, with what, and when."""
+    from . import __version__
+
+    return {
+        "pepstep_version": __version__,
+        "git_sha": _git_sha(),
+        "solver": solver,
+        "solver_version": _version(solver),
+        "cvxpy_version": _version("cvxpy"),
+        "python": platform.python_version(),
+        "tolerances": {"relative_gap": RTOL_GAP, "primal_feasibility": TOL_FEAS, "dual_relative": TOL_DUAL},
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+CSV_FIELDS = ("label", "schedule", "num_steps", "step", "published", "upper_bound", "pepstep", "rel_err",
+              "rtol", "match", "status", "seconds", "note")
+
+
+def _csv_text(result: SpecResult) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for r in result.rows:
+        d = asdict(r)
+        d["match"] = "match" if r.match else "differs"
+        d["seconds"] = f"{r.seconds:.3f}"
+        for key in ("published", "upper_bound", "pepstep", "step"):
+            d[key] = "" if d[key] is None else repr(d[key])
+        d["rel_err"] = "" if r.rel_err is None else f"{r.rel_err:.2e}"
+        writer.writerow({k: d[k] for k in CSV_FIELDS})
+    return buf.getvalue()
+
+
+def write_outputs(result: SpecResult, out_dir, *, figure: bool = True) -> list[Path]:
+    """Write ``NAME.csv``, ``NAME.json`` and (unless disabled) ``NAME.png``; return their paths."""
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise InputError(f"The output folder {str(out)!r} does not exist.")
+    spec = result.spec
+    paths = [out / f"{spec.name}.csv", out / f"{spec.name}.json"]
+    write_atomic(paths[0], _csv_text(result))
+    doc = {
+        "name": spec.name,
+        "claim": spec.claim,
+        "source": asdict(spec.source) | {"citation": spec.source.cite()},
+        "problem": {"class": spec.function_class.kind, "L": spec.function_class.L, "mu": spec.function_class.mu,
+                    "measure": spec.measure, "init": spec.init, "R": spec.R},
+        "all_match": result.all_match,
+        "rows": [asdict(r) for r in result.rows],
+        "exponent": None if spec.exponent is None else {
+            "published": spec.exponent.published, "atol": spec.exponent.atol,
+            "last_doubling": result.exponent_last_doubling, "least_squares_fit": result.exponent_fit,
+            "fit_from_row": spec.exponent.fit_from, "match": result.exponent_match,
+        },
+        "provenance": provenance(result.solver),
+    }
+    write_atomic(paths[1], json.dumps(doc, indent=1, default=str) + "\n")
+    if figure and spec.figure == "values":
+        from .plots import plot_spec_values
+
+        png = out / f"{spec.name}.png"
+        plot_spec_values(result, png)
+        paths.append(png)
+    return paths
+
+
+def _fmt(x) -> str:
+    return "" if x is None else f"{x:.6g}"
+
+
+def write_index(out_dir) -> Path:
+    """Write ``README.md``: claim, source, published, pepstep, match, for every ``*.json`` result."""
+    out = Path(out_dir)
+    lines = [
+        "# Reproductions",
+        "",
+        "Written by `pepstep reproduce` (`make results`); one row per reproduced number.",
+        "Values are in units of the measure with L = R = 1 unless the spec says otherwise.",
+        "",
+        "| claim | source | row | published | pepstep | match |",
+        "|---|---|---|---|---|---|",
+    ]
+    for path in sorted(out.glob("*.json")):
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if not isinstance(doc, dict) or "rows" not in doc or "claim" not in doc:
+            continue
+        cite = doc["source"].get("citation", "")
+        for r in doc["rows"]:
+            pub = _fmt(r.get("published")) or f"<= {_fmt(r.get('upper_bound'))}"
+            mark = "match" if r.get("match") else "**differs**"
+            note = f" ({r['note']})" if r.get("note") and not r.get("match") else ""
+            lines.append(f"| {doc['claim']} | {cite} | {r['label']} | {pub} | {_fmt(r.get('pepstep'))} | {mark}{note} |")
+        ex = doc.get("exponent")
+        if ex:
+            mark = "match" if ex.get("match") else "**differs**"
+            lines.append(
+                f"| {doc['claim']} | {cite} | rate exponent, last doubling (least-squares fit: "
+                f"{_fmt(ex.get('least_squares_fit'))}) | {_fmt(ex['published'])} +- {ex['atol']} | "
+                f"{_fmt(ex.get('last_doubling'))} | {mark} |"
+            )
+    lines += ["", "Figures: `*.png` beside this file.", ""]
+    index = out / "README.md"
+    write_atomic(index, "\n".join(lines))
+    return index
