@@ -67,6 +67,7 @@ False
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Sequence
@@ -258,7 +259,9 @@ def check_pattern(steps: Sequence, solver: str = "clarabel", *, delta0=None, sup
     ]
     prob = cp.Problem(cp.Maximize(s), cons)
     try:
-        prob.solve(solver=solver.upper())
+        with warnings.catch_warnings():  # "inaccurate" is recorded in `status` instead
+            warnings.simplefilter("ignore", UserWarning)
+            prob.solve(solver=solver.upper())
     except cp.error.SolverError as exc:
         raise SolverError(f"The solver {solver!r} failed on steps={list(map(float, exact))}: {exc}") from exc
     status = str(prob.status)

@@ -1,0 +1,270 @@
+r"""Search for straightforward long-step patterns of length ``t = 2^k - 1`` from scratch.
+
+Patterns are built recursively, as Grimmer's Table 1 suggests: a pattern of length ``2^k - 1`` is two
+copies of a pattern of length ``2^(k-1) - 1`` around a new middle step. Steps are tied by level: the step
+at position ``i`` (0-based) is ``a_j`` with ``j`` the 2-adic valuation of ``i + 1``, so a pattern is the
+level vector ``a = (a_0, ..., a_{k-1})`` and its sum is ``sum_j 2^(k-1-j) a_j``. At each level
+
+1. the previous top level ``a_{k-2}`` is re-scaled over a fixed grid (the inner pattern is re-optimized:
+   in Grimmer's t = 15 pattern the t = 7 middle 12.0 becomes 4.5),
+2. for each candidate the largest feasible middle ``a_{k-1}`` is found by a parallel section search
+   (``SECTION_POINTS`` points per round, so the result does not depend on the number of workers),
+3. coordinate moves (each inner level times ``1 +- step``) are kept when the certified sum increases.
+
+Feasibility is :func:`pepstep.cyclic.check_pattern` (Grimmer's criterion, Definition 2.1). Every
+candidate is an independent SDP submitted to a ``concurrent.futures``-style executor (a local
+``ProcessPoolExecutor``, or a Dask ``Client.get_executor()``); results are consumed in submission order,
+so the outcome depends only on the inputs and the seed.
+
+References
+----------
+B. Grimmer, "Provably faster gradient descent via long steps", SIAM J. Optim. 34(3) (2024), Table 1.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .cyclic import certify_pattern, check_pattern
+from .errors import InputError
+
+__all__ = ["PatternResult", "levels_to_steps", "search_patterns", "max_middle"]
+
+SECTION_POINTS = 4  # evaluations per section-search round (fixed: results independent of workers)
+SECTION_TOL = 2e-3  # relative width at which a section search stops
+SCALE_GRID = (1.0, 0.85, 0.7, 0.55, 0.4, 0.3)  # re-scalings of the previous top level
+MOVE_STEPS = (0.15, 0.06, 0.025)  # relative coordinate moves, one pass each
+
+
+@dataclass(frozen=True)
+class PatternResult:
+    """Best pattern found by :func:`search_patterns`.
+
+    Attributes
+    ----------
+    steps : tuple of float
+        The pattern.
+    levels : tuple of float
+        Level values ``a_j`` (see module docstring).
+    average : float
+        ``sum(steps) / len(steps)``.
+    certified : bool
+        Exact verdict of :func:`pepstep.cyclic.certify_pattern` (False if not asked).
+    certificate : dict or None
+        The exact certificate (JSON form) when certified.
+    seconds : float
+        Wall time.
+    candidates_evaluated : int
+        Number of SDPs solved.
+    history : tuple
+        ``(t, average)`` per level.
+    """
+
+    steps: tuple
+    levels: tuple
+    average: float
+    certified: bool
+    certificate: dict | None = field(repr=False)
+    seconds: float
+    candidates_evaluated: int
+    history: tuple = ()
+
+
+def levels_to_steps(levels) -> tuple:
+    """Expand level values into the pattern of length ``2^k - 1``.
+
+    Examples
+    --------
+    >>> levels_to_steps([1.5, 4.9])
+    (1.5, 4.9, 1.5)
+    """
+    k = len(levels)
+    out = []
+    for i in range(2**k - 1):
+        j = ((i + 1) & -(i + 1)).bit_length() - 1
+        out.append(float(levels[j]))
+    return tuple(out)
+
+
+def _feasible(steps) -> bool:
+    """Worker task: Grimmer's criterion for one pattern (module-level so it pickles)."""
+    try:
+        return check_pattern(steps).straightforward
+    except Exception:  # a failed solve counts as "not certified"
+        return False
+
+
+class _Counter:
+    def __init__(self):
+        self.n = 0
+
+
+def _map(executor, patterns, counter):
+    counter.n += len(patterns)
+    if executor is None:
+        return [_feasible(p) for p in patterns]
+    futures = [executor.submit(_feasible, p) for p in patterns]
+    return [f.result() for f in futures]
+
+
+def max_middle(inners, executor=None, *, lo=0.5, hi=None, counter=None):
+    """Largest middle step keeping each inner level vector straightforward (parallel section search).
+
+    Parameters
+    ----------
+    inners : list of sequences
+        Level vectors of the inner pattern (one search per entry, run in lockstep).
+    executor : concurrent.futures.Executor or None
+    lo, hi : float
+        Initial bracket (``hi`` default: ``4 * (1 + sum(inner steps))``, above any known pattern).
+
+    Returns
+    -------
+    list of float
+        The largest middle found feasible per inner (``nan`` when even ``lo`` fails).
+    """
+    counter = counter or _Counter()
+    brackets = []
+    for inner in inners:
+        s = sum(levels_to_steps(inner)) if len(inner) else 0.0
+        brackets.append([lo, hi if hi is not None else 4.0 * (1.0 + s) + 2.0, False])
+    # check lo first
+    pats = [levels_to_steps(list(inner) + [b[0]]) for inner, b in zip(inners, brackets)]
+    ok = _map(executor, pats, counter)
+    for b, o in zip(brackets, ok):
+        b[2] = o
+    while True:
+        active = [n for n, b in enumerate(brackets) if b[2] and (b[1] - b[0]) > SECTION_TOL * b[0]]
+        if not active:
+            break
+        jobs = []
+        for n in active:
+            a, c, _ = brackets[n]
+            pts = [a + (c - a) * (q + 1) / (SECTION_POINTS + 1) for q in range(SECTION_POINTS)]
+            jobs += [(n, p) for p in pts]
+        res = _map(executor, [levels_to_steps(list(inners[n]) + [p]) for n, p in jobs], counter)
+        by = {}
+        for (n, p), r in zip(jobs, res):
+            by.setdefault(n, []).append((p, r))
+        for n, lst in by.items():
+            a, c, _ = brackets[n]
+            for p, r in lst:  # feasibility is monotone in the middle step along the bracket
+                if r:
+                    a = p
+                else:
+                    c = p
+                    break
+            brackets[n][0], brackets[n][1] = a, c
+    return [b[0] if b[2] else float("nan") for b in brackets]
+
+
+def _total(levels):
+    return float(sum(levels_to_steps(levels)))
+
+
+def _write_checkpoint(path, state):
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(state, indent=1))
+    tmp.replace(path)
+
+
+def search_patterns(length: int, executor=None, *, seed: int = 0, checkpoint=None, certify: bool = True,
+                    progress=None, first: float | None = None) -> PatternResult:
+    """Search a straightforward pattern of ``length = 2^k - 1`` with the largest average step.
+
+    Parameters
+    ----------
+    length : int
+        ``t``, of the form ``2^k - 1`` (1, 3, 7, 15, ...).
+    executor : concurrent.futures.Executor, optional
+        Runs the SDPs; ``None`` runs them in this process.
+    seed : int
+        Seeds the order of the coordinate moves (``np.random.default_rng(seed)``).
+    checkpoint : path, optional
+        JSON file, written atomically after each level; an existing one resumes the search.
+    certify : bool
+        Certify the final pattern exactly (:func:`pepstep.cyclic.certify_pattern`).
+    progress : callable, optional
+        Called with ``(level, k, average)`` after each level (the CLI draws a tqdm bar with it).
+    first : float, optional
+        Fix the level-0 step (e.g. 1.5) instead of searching it.
+
+    Returns
+    -------
+    PatternResult
+
+    Examples
+    --------
+    >>> r = search_patterns(3, first=1.5, certify=False)
+    >>> abs(r.steps[1] - 4.9) < 0.1
+    True
+    """
+    if not isinstance(length, int) or length < 1 or (length + 1) & length:
+        raise InputError(f"The 'length' must be of the form 2^k - 1 (1, 3, 7, 15, ...). Got length={length!r}.")
+    start = time.perf_counter()
+    k = (length + 1).bit_length() - 1
+    rng = np.random.default_rng(seed)
+    counter = _Counter()
+    levels: list = []
+    history: list = []
+    if checkpoint and Path(checkpoint).exists():
+        state = json.loads(Path(checkpoint).read_text())
+        if state.get("seed") == seed and state.get("first") == first and len(state["levels"]) <= k:
+            levels, history = list(state["levels"]), [tuple(x) for x in state["history"]]
+            counter.n = state.get("candidates_evaluated", 0)
+    while len(levels) < k:
+        level = len(levels)
+        if level == 0:
+            if first is not None:
+                levels = [float(first)]
+            else:
+                levels = [max_middle([[]], executor, lo=0.25, hi=4.0, counter=counter)[0]]
+        else:
+            # 1. re-scale the previous top level, 2. best middle for each
+            inners = []
+            for c in SCALE_GRID if not (level == 1 and first is not None) else (1.0,):
+                inner = list(levels)
+                inner[-1] = inner[-1] * c
+                inners.append(inner)
+            mids = max_middle(inners, executor, counter=counter)
+            cands = [(_total(inner + [m]), inner + [m]) for inner, m in zip(inners, mids) if m == m]
+            best_sum, best = max(cands, key=lambda x: x[0])
+            # 3. coordinate moves on the inner levels (first level kept when fixed)
+            movable = [j for j in range(level) if not (j == 0 and first is not None)]
+            for step in MOVE_STEPS:
+                order = list(rng.permutation(movable)) if movable else []
+                for j in order:
+                    trial = []
+                    for sgn in (1, -1):
+                        inner = list(best[:-1])
+                        inner[j] *= 1 + sgn * step
+                        trial.append(inner)
+                    mids = max_middle(trial, executor, lo=0.7 * best[-1], hi=1.4 * best[-1], counter=counter)
+                    for inner, m in zip(trial, mids):
+                        if m == m and _total(inner + [m]) > best_sum + 1e-12:
+                            best_sum, best = _total(inner + [m]), inner + [m]
+            levels = best
+        history.append((2 ** len(levels) - 1, _total(levels) / (2 ** len(levels) - 1)))
+        if checkpoint:
+            _write_checkpoint(checkpoint, {"length": length, "seed": seed, "first": first, "levels": levels,
+                                           "history": history, "candidates_evaluated": counter.n})
+        if progress:
+            progress(len(levels), k, history[-1][1])
+    steps = levels_to_steps(levels)
+    cert = certify_pattern(steps) if certify else None
+    return PatternResult(
+        steps=steps,
+        levels=tuple(float(x) for x in levels),
+        average=float(sum(steps) / len(steps)),
+        certified=bool(cert and cert.valid),
+        certificate=cert.to_json() if cert and cert.valid else None,
+        seconds=time.perf_counter() - start,
+        candidates_evaluated=counter.n,
+        history=tuple(history),
+    )
