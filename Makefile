@@ -35,6 +35,7 @@ bench: $(STAMP)
 
 results: $(STAMP)
 	$(BIN)/pepstep reproduce problems/*.toml --out results
+	$(BIN)/pepstep figures --out results
 
 clean:
 	rm -rf $(VENV) .pytest_cache build src/*.egg-info

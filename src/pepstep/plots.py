@@ -58,6 +58,16 @@ def plot_spec_values(result, path) -> Path:
     return Path(path)
 
 
+def _plain_log_ticks(ax) -> None:
+    """Tick labels 2, 5, 10 rather than 2 x 10^0 on a log axis."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    fmt = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(fmt)
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+
+
 def _unit_label(spec) -> str:
     measure = {"fgap": "f(x_N) - f*", "gradnorm": "|grad f(x_N)|^2", "dist": "|x_N - x*|^2",
                "mingradnorm": "min_k |grad f(x_k)|^2"}[spec.measure]
@@ -82,6 +92,7 @@ def plot_schedules(schedules: dict, path, title: str = "Step-size schedules") ->
         steps = np.asarray(steps, float)
         ax.bar(np.arange(steps.size), steps, width=0.85, color="tab:blue")
         ax.set_yscale("log")
+        _plain_log_ticks(ax)
         ax.set_ylabel("h_k (x 1/L)")
         ax.set_title(f"{name}  (N = {steps.size}, max {steps.max():.3g}, average {steps.mean():.3g})", fontsize=9)
         ax.grid(True, axis="y", which="both", alpha=0.3)

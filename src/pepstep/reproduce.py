@@ -79,7 +79,7 @@ def _compare(published, bound, value, rtol) -> tuple[float | None, bool]:
     return rel, ok
 
 
-def _optimal_constant(spec: Spec, n: int, solver: str):
+def _optimal_constant(make_problem, n: int, solver: str):
     """Minimize the PEP over a constant step h in [1, 2) (the minimizer exceeds 1 for every N)."""
     from scipy.optimize import minimize_scalar
 
@@ -87,7 +87,7 @@ def _optimal_constant(spec: Spec, n: int, solver: str):
 
     def w(h):
         if h not in cache:
-            cache[h] = worst_case(spec.problem(constant(float(h), n)), solver).value
+            cache[h] = worst_case(make_problem(constant(float(h), n)), solver).value
         return cache[h]
 
     res = minimize_scalar(w, bounds=(1.0, 1.999), method="bounded", options={"xatol": 1e-7})
@@ -102,7 +102,7 @@ def reproduce(spec: Spec, solver: str = "clarabel", *, progress=None) -> SpecRes
         step = None
         if spec.kind == "optimal_constant":
             try:
-                step, value = _optimal_constant(spec, row.num_steps, solver)
+                step, value = _optimal_constant(spec.problem, row.num_steps, solver)
                 status = Status.OPTIMAL.value
             except SolverError as exc:
                 value, status = None, f"failed: {exc}"
@@ -270,3 +270,40 @@ def write_index(out_dir) -> Path:
     index = out / "README.md"
     write_atomic(index, "\n".join(lines))
     return index
+
+
+def summary_series(solver: str = "clarabel", *, max_steps: int = 63, patterns_dir=None) -> dict:
+    """Worst case versus N for the schedule families the reproductions compare.
+
+    Families: constant h = 1, the best constant step (1-D search over h), silver
+    (n = 2^k - 1), Grimmer's t = 7 long-step pattern repeated, and the BnB-PEP vectors.
+    Returns ``{name: (ns, values)}`` with values normalized by L R^2 (convex, fgap, dist).
+    """
+    from .pep import Problem
+    from .schedules import load_pattern, silver
+
+    def value(schedule):
+        wc = worst_case(Problem(schedule), solver, throw=False)
+        return wc.value if wc.ok else float("nan")
+
+    ns = [n for n in (1, 2, 4, 8, 16, 32, 64) if n <= max_steps + 1]
+    series = {"constant h = 1": (ns, [value(constant(1.0, n)) for n in ns])}
+    opt_ns = [n for n in (1, 2, 4, 8, 16) if n <= max_steps]
+    series["best constant h"] = (opt_ns, [_optimal_constant(Problem, n, solver)[1] for n in opt_ns])
+    silver_ns = [2**k - 1 for k in range(1, 8) if 2**k - 1 <= max_steps]
+    series["silver"] = (silver_ns, [value(silver(n)) for n in silver_ns])
+    if patterns_dir is not None:
+        pdir = Path(patterns_dir)
+        t7 = pdir / "grimmer2023_t7.json"
+        if t7.exists():
+            base = load_pattern(t7)
+            reps = [r for r in (1, 2, 4, 8) if 7 * r <= max_steps]
+            series["Grimmer t = 7 pattern, repeated (finite horizon)"] = ([7 * r for r in reps], [value(base.repeat(r)) for r in reps])
+        bnb = sorted(pdir.glob("bnbpep_n*.json"), key=lambda p: int(p.stem.removeprefix("bnbpep_n")))
+        bnb = [p for p in bnb if int(p.stem.removeprefix("bnbpep_n")) <= max_steps]
+        if bnb:
+            series["BnB-PEP optimized"] = (
+                [int(p.stem.removeprefix("bnbpep_n")) for p in bnb],
+                [value(load_pattern(p)) for p in bnb],
+            )
+    return series
