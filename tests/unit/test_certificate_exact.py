@@ -1,0 +1,317 @@
+"""Exact certificate checks without a solver: assembly, LDL^T over Q, tampering, file format.
+
+The hand-made certificate is the closed-form proof of ``f(x_1) - f* <= L R^2 / 6`` for one
+step h = 1 (Drori & Teboulle 2014, N = 1 of ``1 / (4N + 2)``): ``lambda_{0,1} = lambda_{*,0} =
+lambda_{*,1} = 1/2`` and ``tau = 1/6``, with
+``S = [[1/6, -1/4, -1/4], [-1/4, 1/2, 1/4], [-1/4, 1/4, 1/2]]`` (PSD and singular).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import re
+from fractions import Fraction as F
+
+import pytest
+
+from pepstep import cli
+from pepstep.certify import (
+    Certificate,
+    certificate_from_json,
+    identity_residual,
+    ldl_psd,
+    load_certificate,
+    proof_markdown,
+    slack_matrix,
+    verify,
+)
+from pepstep.errors import CertificateFormatError
+
+HALF = F(1, 2)
+
+
+def one_step() -> Certificate:
+    lam = {("*", 0): HALF, ("*", 1): HALF, (0, 1): HALF}
+    return Certificate("convex", F(1), F(0), "fgap", "dist", F(1), (F(1),), F(1, 6), F(1, 6), lam)
+
+
+def _frac_matrix(M):
+    return [[F(int(x.p), int(x.q)) for x in row] for row in M.tolist()]
+
+
+# ----------------------------------------------------------------- independent per-pair assembly
+
+
+def _reference_slack(c: Certificate):
+    """``S`` pair by pair with Python fractions, straight from the interpolation inequality
+    (DESIGN.md section 1), as an independent cross-check of the matrix-form assembly."""
+    n, has_min = len(c.steps), c.function_class != "nonconvex"
+    d = n + 2 if has_min else n + 1
+    off = 1 if has_min else 0
+    kappa = F(-1) if not has_min else F(c.mu) / F(c.L)
+
+    def x(k):
+        v = [F(0)] * d
+        if k == "*":
+            return v
+        if has_min:
+            v[0] = F(1)
+        for m in range(k):
+            v[m + off] -= F(c.steps[m])
+        return v
+
+    def g(k):
+        v = [F(0)] * d
+        if k != "*":
+            v[k + off] = F(1)
+        return v
+
+    def outer(a, b):
+        return [[a[r] * b[s] for s in range(d)] for r in range(d)]
+
+    S = [[F(0)] * d for _ in range(d)]
+
+    def add(M, w):
+        for r in range(d):
+            for s in range(d):
+                S[r][s] += w * M[r][s]
+
+    cc = 1 / (2 * (1 - kappa))
+    for (i, j), lam in c.multipliers.items():
+        u = g(j)
+        v = [a - b for a, b in zip(x(i), x(j))]
+        dg = [a - b for a, b in zip(g(i), g(j))]
+        uv, dv = outer(u, v), outer(dg, v)
+        add([[(uv[r][s] + uv[s][r]) / 2 for s in range(d)] for r in range(d)], lam)
+        add(outer(dg, dg), lam * cc)
+        add(outer(v, v), lam * cc * kappa)
+        add([[(dv[r][s] + dv[s][r]) / 2 for s in range(d)] for r in range(d)], -2 * lam * cc * kappa)
+    if has_min and c.init == "dist":
+        S[0][0] += c.tau
+    if c.measure == "gradnorm":
+        add(outer(g(n), g(n)), F(-1))
+    elif c.measure == "dist":
+        add(outer(x(n), x(n)), F(-1))
+    elif c.measure == "mingradnorm":
+        for k, w in c.nu.items():
+            add(outer(g(k), g(k)), -w)
+    return S
+
+
+CASES = [
+    ("convex", F(0), "fgap", "dist"),
+    ("convex", F(0), "gradnorm", "fgap"),
+    ("strongly-convex", F(1, 10), "dist", "dist"),
+    ("strongly-convex", F(1, 3), "fgap", "fgap"),
+    ("nonconvex", F(0), "gradnorm", "fgap"),
+    ("nonconvex", F(0), "mingradnorm", "fgap"),
+    ("convex", F(0), "mingradnorm", "dist"),
+]
+
+
+@pytest.mark.parametrize("kind,mu,measure,init", CASES)
+def test_matrix_assembly_equals_per_pair_assembly(kind, mu, measure, init):
+    rng = random.Random(7)
+    n = 4
+    pts = (["*"] if kind != "nonconvex" else []) + list(range(n + 1))
+    lam = {(i, j): F(rng.randint(0, 9), rng.randint(1, 7)) for i in pts for j in pts if i != j}
+    nu = {k: F(1, n + 1) for k in range(n + 1)} if measure == "mingradnorm" else {}
+    steps = tuple(F(rng.randint(1, 30), 10) for _ in range(n))
+    c = Certificate(kind, F(2), mu * 2, measure, init, F(3), steps, F(1), F(5, 7), lam, nu)
+    assert _frac_matrix(slack_matrix(c)) == _reference_slack(c)
+
+
+# ----------------------------------------------------------------- LDL^T
+
+
+def test_ldl_flint_and_fractions_agree_on_random_matrices():
+    from flint import fmpq
+
+    rng = random.Random(2024)
+    for trial in range(60):
+        n, r = rng.randint(1, 7), rng.randint(0, 7)
+        B = [[F(rng.randint(-5, 5), rng.randint(1, 4)) for _ in range(r)] for _ in range(n)]
+        M = [[sum((B[a][k] * B[b][k] for k in range(r)), F(0)) for b in range(n)] for a in range(n)]
+        if trial % 3 == 0:  # perturb: often indefinite
+            a = rng.randrange(n)
+            M[a][a] -= F(rng.randint(0, 3), 5)
+        ok_f, fac_f, why_f = ldl_psd(M)
+        ok_q, fac_q, why_q = ldl_psd([[fmpq(x.numerator, x.denominator) for x in row] for row in M])
+        assert (ok_f, why_f) == (ok_q, why_q)
+        assert fac_f.order == fac_q.order
+        assert fac_f.pivots == tuple(F(int(p.p), int(p.q)) for p in fac_q.pivots)
+        if trial % 3:
+            assert ok_f, f"B B^T must be PSD: {why_f}"
+
+
+def test_ldl_reconstructs_the_matrix():
+    M = _frac_matrix(slack_matrix(one_step()))
+    ok, fac, _ = ldl_psd(M)
+    assert ok and fac.pivots == (F(1, 6), F(1, 8), F(0))
+    n = len(M)
+    Lm = {(a, a): F(1) for a in range(n)}
+    for a, col in zip(fac.order, fac.columns):
+        Lm.update({(b, a): v for b, v in col.items()})
+    rebuilt = [[sum((Lm.get((r, a), F(0)) * d * Lm.get((s, a), F(0))
+                     for a, d in zip(fac.order, fac.pivots)), F(0)) for s in range(n)] for r in range(n)]
+    assert rebuilt == M
+
+
+@pytest.mark.parametrize(
+    "M,reason",
+    [
+        ([[F(0), F(1)], [F(1), F(1)]], "zero pivot at index 0 with nonzero entry 1 at index 1"),
+        ([[F(1), F(2)], [F(2), F(1)]], "negative pivot -3 at index 1"),
+        ([[F(1), F(0)], [F(1), F(1)]], "the matrix is not symmetric at (1, 0)"),
+    ],
+)
+def test_ldl_rejects_non_psd(M, reason):
+    assert ldl_psd(M)[0::2] == (False, reason)
+
+
+# ----------------------------------------------------------------- the closed-form certificate
+
+
+def test_closed_form_one_step_certificate_is_valid():
+    c = one_step()
+    assert _frac_matrix(slack_matrix(c)) == [
+        [F(1, 6), F(-1, 4), F(-1, 4)], [F(-1, 4), HALF, F(1, 4)], [F(-1, 4), F(1, 4), HALF]
+    ]
+    assert identity_residual(c) == [0, 0]
+    report = verify(c)
+    assert report == dataclasses.replace(report, valid=True, rate=F(1, 6), failed_check=None)
+    assert report.message == "valid: rate 1/6"
+    # user units: L = 2, R = 3 scale the rate by L R^2 = 18
+    big = dataclasses.replace(c, L=F(2), R=F(3), rate=F(3))
+    assert verify(big).valid and big.scale == 18
+
+
+TAMPERS = {
+    "tau lowered": (lambda c: dataclasses.replace(c, tau=F(1, 6) - F(1, 10**30), rate=F(1, 6) - F(1, 10**30)), "psd"),
+    "rate lowered": (lambda c: dataclasses.replace(c, rate=F(1, 7)), "rate"),
+    "lambda raised": (lambda c: dataclasses.replace(c, multipliers={**c.multipliers, (0, 1): F(1, 2) + F(1, 10**30)}), "identity"),
+    "lambda negated": (lambda c: dataclasses.replace(c, multipliers={**c.multipliers, ("*", 0): -HALF}), "multipliers"),
+    "extra lambda": (lambda c: dataclasses.replace(c, multipliers={**c.multipliers, (1, 0): F(1, 10**30)}), "identity"),
+    # A shorter step makes the claim false (1 / (2 (2h + 1)) > 1/6); a longer one keeps it true.
+    "step shortened": (lambda c: dataclasses.replace(c, steps=(F(1) - F(1, 10**30),)), "psd"),
+    # Widening the class must fail (narrowing it, e.g. to strongly convex, can keep a true bound).
+    "class changed": (lambda c: dataclasses.replace(c, function_class="nonconvex"), "pairs"),
+    "measure changed": (lambda c: dataclasses.replace(c, measure="gradnorm"), "identity"),
+    "init changed": (lambda c: dataclasses.replace(c, init="fgap"), "identity"),
+    "tau negated": (lambda c: dataclasses.replace(c, tau=F(-1, 6)), "tau"),
+    "pair out of range": (lambda c: dataclasses.replace(c, multipliers={**c.multipliers, (0, 2): F(0)}), "pairs"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TAMPERS))
+def test_tampered_closed_form_certificate_is_rejected(name):
+    tamper, check = TAMPERS[name]
+    report = verify(tamper(one_step()))
+    assert (report.valid, report.failed_check) == (False, check), report.message
+    assert report.message.startswith(f"invalid: {check}: ")
+
+
+# ----------------------------------------------------------------- file format
+
+
+def test_json_round_trip_is_canonical():
+    text = one_step().to_json()
+    obj = json.loads(text)
+    assert obj["rate"] == "1/6" and obj["multipliers"] == {"*,0": "1/2", "*,1": "1/2", "0,1": "1/2"}
+    assert obj["scale"] == "1" and obj["rate_float"] == 1 / 6
+    assert certificate_from_json(text) == one_step()
+
+
+def _edit(**changes):
+    obj = json.loads(one_step().to_json())
+    for key, val in changes.items():
+        if val is None:
+            del obj[key]
+        else:
+            obj[key] = val
+    return json.dumps(obj, indent=1, sort_keys=True) + "\n"
+
+
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        (_edit(tau=None), "missing key 'tau'"),
+        (_edit(extra="1"), "unknown key 'extra'"),
+        (_edit(tau=0.5), "'tau' must be a rational string such as \"3/2\"; got float"),
+        (_edit(tau="1/-6"), "'tau' must be a rational string"),
+        (_edit(tau="1/0"), "'tau' has a zero denominator"),
+        (_edit(tau="2/12"), "'tau' must be written in lowest terms as '1/6'"),
+        (_edit(tau="abc"), "'tau' must be a rational string"),
+        (_edit(**{"class": "concave"}), "'class' must be one of convex, strongly-convex, nonconvex"),
+        (_edit(measure="fval"), "'measure' must be one of"),
+        (_edit(steps=["0"]), "the problem is invalid"),
+        (_edit(steps=[]), "'steps' must be a list of 1 to 4096 rationals"),
+        (_edit(format_version=2), "'format_version' must be 1"),
+        (_edit(scale="2"), "'scale' must be 1 for this measure"),
+        (_edit(rate_float=0.16), re.escape("'rate_float' must be float(rate)")),
+        (_edit(multipliers={"0,x": "1"}), "multiplier key '0,x' is not a pair"),
+        (_edit(multipliers={"00,1": "1"}), "multiplier key '00,1' is not in canonical form"),
+        (one_step().to_json().replace("\n", "\r\n"), "the text is not in the canonical form written by pepstep"),
+        (one_step().to_json().replace('"0,1"', '"*,1"'), "duplicate key '\\*,1'"),
+        ("[1]", "the top level must be an object"),
+        ("{", "not JSON"),
+    ],
+)
+def test_malformed_certificates_raise_format_errors(text, match):
+    with pytest.raises(CertificateFormatError, match=f"Malformed certificate: {match}"):
+        certificate_from_json(text)
+
+
+def test_huge_and_unreadable_files(tmp_path, monkeypatch):
+    import pepstep.certify as certify_module
+
+    path = tmp_path / "c.json"
+    path.write_text(one_step().to_json())
+    monkeypatch.setattr(certify_module, "MAX_FILE_BYTES", 100)
+    with pytest.raises(CertificateFormatError, match=r"Malformed certificate: the file has \d+ bytes, more than 100"):
+        load_certificate(path)
+    with pytest.raises(CertificateFormatError, match="Cannot read the certificate"):
+        load_certificate(tmp_path / "missing.json")
+    path.write_bytes(b"\xff\xfe")
+    monkeypatch.setattr(certify_module, "MAX_FILE_BYTES", 10**6)
+    with pytest.raises(CertificateFormatError, match="not UTF-8"):
+        load_certificate(path)
+
+
+def test_cli_verify_exit_codes(tmp_path, capsys):
+    good, bad, broken = tmp_path / "good.json", tmp_path / "bad.json", tmp_path / "broken.json"
+    good.write_text(one_step().to_json())
+    bad.write_text(dataclasses.replace(one_step(), rate=F(1, 7)).to_json())
+    broken.write_text("{")
+    proof = tmp_path / "proof.md"
+    assert cli.main(["verify", str(good), "--proof", str(proof)]) == 0
+    assert capsys.readouterr().out == "valid: rate 1/6\n"
+    assert "| * | 0 | 1/2 |" in proof.read_text() and "pivot x_0 - x*: D = 1/6" in proof.read_text()
+    assert cli.main(["verify", str(bad)]) == 1
+    assert "invalid: rate: claimed rate 1/7 != tau * scale = 1/6" in capsys.readouterr().err
+    assert cli.main(["verify", str(broken)]) == 2
+
+
+def test_every_single_byte_corruption_is_rejected():
+    """Every position of the file, three replacement bytes each: exit 1 or 2, never valid."""
+    raw = one_step().to_json().encode()
+    rng = random.Random(11)
+    tried = accepted = 0
+    for pos in range(len(raw)):
+        for new in rng.sample([b for b in range(256) if b != raw[pos]], 3):
+            data = raw[:pos] + bytes([new]) + raw[pos + 1:]
+            tried += 1
+            try:
+                cert = certificate_from_json(data.decode("utf-8"))
+            except (CertificateFormatError, UnicodeDecodeError):
+                continue
+            accepted += verify(cert).valid
+    assert tried == 3 * len(raw) and accepted == 0
+
+
+def test_proof_lists_weights_and_factors():
+    text = proof_markdown(one_step())
+    assert text.startswith("# Certificate: fgap <= 1/6")
+    assert "3. pivot g_1: D = 0" in text
