@@ -2,6 +2,7 @@
 
 import json
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,7 @@ GRIMMER_T15_SUM = 57.9  # Table 1: 8 * 1.4 + 4 * 2.0 + 2 * 4.5 + 29.7
 
 def test_levels_to_steps_matches_published_t15_layout():
     assert levels_to_steps([1.4, 2.0, 4.5, 29.7]) == tuple(
-        json.load(open("problems/patterns/grimmer2023_t15.json"))["steps"]
+        json.loads(Path("problems/patterns/grimmer2023_t15.json").read_text())["steps"]
     )
 
 
@@ -30,7 +31,7 @@ def test_local_pool_and_dask_cluster_agree(tmp_path):
     distributed = pytest.importorskip("distributed")
     with ProcessPoolExecutor(2) as ex:
         local = search_patterns(3, ex, seed=7, first=1.5, certify=False)
-    with distributed.LocalCluster(n_workers=2, processes=False, host="127.0.0.1", dashboard_address=None) as cl:
+    with distributed.LocalCluster(n_workers=2, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None) as cl:
         with distributed.Client(cl) as client:
             remote = search_patterns(3, client.get_executor(), seed=7, first=1.5, certify=False)
     assert remote.steps == local.steps
