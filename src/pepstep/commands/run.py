@@ -84,8 +84,11 @@ def _ratio(bound, trace) -> float:
 
 
 def _json(problem, traces, bounds, args) -> dict:
+    from ..reproduce import provenance
+
     return {
         "pepstep_version": __version__,
+        "provenance": provenance(args.solver),
         "problem": {"name": problem.name, "description": problem.description, "dim": problem.dim,
                     "L": problem.L, "R": problem.R, "f_star": problem.f_star},
         "iters": args.iters,
