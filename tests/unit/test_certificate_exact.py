@@ -22,6 +22,7 @@ from pepstep.certify import (
     certificate_from_json,
     identity_residual,
     ldl_psd,
+    ldl_psd_integer,
     load_certificate,
     proof_markdown,
     slack_matrix,
@@ -127,7 +128,7 @@ def test_matrix_assembly_equals_per_pair_assembly(kind, mu, measure, init):
 
 
 def test_ldl_flint_and_fractions_agree_on_random_matrices():
-    from flint import fmpq
+    from flint import fmpq, fmpq_mat
 
     rng = random.Random(2024)
     for trial in range(60):
@@ -138,10 +139,13 @@ def test_ldl_flint_and_fractions_agree_on_random_matrices():
             a = rng.randrange(n)
             M[a][a] -= F(rng.randint(0, 3), 5)
         ok_f, fac_f, why_f = ldl_psd(M)
-        ok_q, fac_q, why_q = ldl_psd([[fmpq(x.numerator, x.denominator) for x in row] for row in M])
-        assert (ok_f, why_f) == (ok_q, why_q)
-        assert fac_f.order == fac_q.order
+        Q = [[fmpq(x.numerator, x.denominator) for x in row] for row in M]
+        ok_q, fac_q, why_q = ldl_psd(Q)
+        ok_i, fac_i, why_i = ldl_psd_integer(fmpq_mat(Q))
+        assert (ok_f, why_f) == (ok_q, why_q) == (ok_i, why_i)
+        assert fac_f.order == fac_q.order == fac_i.order
         assert fac_f.pivots == tuple(F(int(p.p), int(p.q)) for p in fac_q.pivots)
+        assert fac_q.pivots == fac_i.pivots and fac_q.columns == fac_i.columns
         if trial % 3:
             assert ok_f, f"B B^T must be PSD: {why_f}"
 
