@@ -1,0 +1,747 @@
+"""Exact worst cases at large N by constraint generation.
+
+The full PEP of N steps has ``(N+2)(N+1)`` interpolation inequalities (16,512 at
+N = 127), yet the certificates of good schedules use few of them. Constraint
+generation solves the PEP on a small working set of pairs, checks the primal answer
+(Gram matrix ``G`` and function values ``F``) against *every* inequality, adds the
+violated pairs (most violated first, a batch per round) and solves again, until no
+inequality is violated by more than ``tol`` times the value.
+
+**Why the answer is exact.** Dropping inequalities from the primal (a maximization)
+can only raise its value, so each round's value ``w_S`` is an upper bound on the full
+PEP's value ``w``; its dual (``tau`` and the multipliers on the working set, zero
+elsewhere) is a certificate of that bound for the full problem. When the working
+set's primal optimum ``(G, F)`` satisfies all ``(N+2)(N+1)`` inequalities, it is
+feasible for the full PEP, so ``w >= w_S``: the two are equal. With floating point
+the check passes up to ``tol`` (relative to the value); :class:`GenerationInfo`
+reports the largest violation found (``max_violation``).
+
+**The check** costs O(N^2) memory: with the coordinates ``X`` of the points ``x_k`` and
+``E`` of the gradients in the Gram basis, the inner products ``<x_a, g_b> = (X G E^T)_ab``,
+``<g_a, g_b> = (E G E^T)_ab`` and ``<x_a, x_b> = (X G X^T)_ab`` give every inequality
+
+    f_j - f_i + <g_j, x_i - x_j> + 1/(2(1-kappa)) (|g_i - g_j|^2 + kappa |x_i - x_j|^2
+                                             - 2 kappa <g_j - g_i, x_j - x_i>)  <=  0
+
+at once (``kappa = mu / L``; ``-1`` for the nonconvex class), without forming the
+constraint matrix.
+
+**Solvers.** The working-set SDPs are solved either through
+:func:`pepstep.solve.solve_pep` (``clarabel``, ``cvxopt``, ``scs``, ``mosek`` via cvxpy)
+or by ``schur``, pepstep's own route through CVXOPT's cone solver with a custom KKT
+solver. Clarabel keeps the PSD cone inside its KKT matrix, a dense block of order
+``d(d+1)/2`` (d = N + 2), which is what makes it slow past N of about 60. ``schur``
+instead factors the Schur complement, of order the number of multipliers ``K``, and
+exploits that every interpolation matrix is ``A_k = Z_k^T C_k Z_k`` with ``Z_k`` four
+point vectors (``x_i, x_j, g_i, g_j``) and ``C_k`` a 4 x 4 matrix that depends only on
+``kappa``. With ``Y = Z W Z^T`` (Z all point vectors, W the scaling of the PSD cone)
+the Schur entries are ``tr(C_k Y_kl C_l Y_kl^T)``, ``Y_kl = Y[I_k, I_l]`` (4 x 4), and
+products with ``X`` are cumulative sums over the steps, so an iteration costs
+O(d^3 + K^2 + K^3) with no matrix of size ``d^2 x K``. The pair structure
+(``I_k``, ``C_k``) is cached per (pairs, kappa); only ``X`` depends on the steps.
+
+References
+----------
+Taylor, Hendrickx & Glineur (2017), "Smooth strongly convex interpolation and exact
+worst-case performance of first-order methods", Math. Program. 161, Theorem 4
+(interpolation conditions). Vandenberghe (2010), "The CVXOPT linear and quadratic cone
+program solvers", Section 8 (custom KKT solvers).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import scipy.linalg as sla
+
+from .classes import InitialCondition
+from .errors import InputError, SolverError
+from .pep import STAR, Problem, build_pep, consecutive_pairs, pair_key, value_scale
+from .solve import RESCALE_BELOW, Status, WorstCase, failure_message, get_backend, residuals_ok, solve_pep
+
+__all__ = [
+    "GENERATION_SOLVERS",
+    "GeneratedWorstCase",
+    "GenerationInfo",
+    "RTOL_VIOLATION",
+    "choose_solver",
+    "interpolation_violations",
+    "worst_case_generated",
+]
+
+#: Largest violation of an interpolation inequality, relative to the value, accepted
+#: as "feasible for the full PEP". The solvers' primal Gram matrix is accurate to
+#: about 1e-9 relative with Clarabel (measured max violations 1e-7 at N = 31).
+RTOL_VIOLATION = 1e-6
+#: CVXOPT settings of the ``schur`` route. The Schur matrix squares the conditioning of
+#: the KKT system, so it stops earlier than CVXOPT's QR-based default solver could.
+SCHUR_OPTIONS = {"abstol": 1e-9, "reltol": 1e-9, "feastol": 1e-9, "maxiters": 100, "show_progress": False}
+#: Solvers for the working-set SDPs: pepstep's Schur route plus the cvxpy backends.
+GENERATION_SOLVERS = ("auto", "schur", "clarabel", "cvxopt", "scs", "mosek")
+#: ``auto`` picks ``clarabel`` up to this many steps and ``schur`` above (measured in
+#: benchmarks/bench_scale.py on a 2-core machine; see results/bench_scale.csv).
+AUTO_SCHUR_FROM = 32
+
+
+@dataclass(frozen=True)
+class GenerationInfo:
+    """How a generated worst case was reached.
+
+    Attributes
+    ----------
+    solver : str
+        The working-set solver that ran (``schur`` or a cvxpy backend).
+    pairs_used : int
+        Interpolation pairs in the final working set (of ``total_pairs``).
+    total_pairs : int
+        Inequalities of the full PEP: ``(N+2)(N+1)`` (``(N+1)N`` without a minimizer).
+    rounds : int
+        Working-set solves until no inequality was violated beyond ``tol``.
+    max_violation : float
+        Largest ``(f_j - f_i + tr(A_ij G)) / value`` over all pairs at the final
+        primal solution; ``<= tol`` means the value is the full PEP's.
+    tol : float
+        The tolerance used.
+    exact : bool
+        ``max_violation <= tol``: the relaxation's optimum is feasible for the full PEP.
+    round_seconds : tuple of float
+        Wall time of each round (solve plus check).
+    round_pairs : tuple of int
+        Working-set size of each round.
+    round_values : tuple of float
+        Normalized value of each round (non-increasing up to solver accuracy).
+    """
+
+    solver: str
+    pairs_used: int
+    total_pairs: int
+    rounds: int
+    max_violation: float
+    tol: float
+    exact: bool
+    round_seconds: tuple
+    round_pairs: tuple
+    round_values: tuple
+
+
+@dataclass(frozen=True)
+class GeneratedWorstCase:
+    """A worst case computed by constraint generation, with how it was reached.
+
+    ``worst_case`` is an ordinary :class:`pepstep.solve.WorstCase` (its ``pairs_used`` is
+    the final working set, its ``multipliers`` the working set's, its ``residuals``
+    include ``max_violation`` and ``rounds``); ``info`` records the rounds.
+    """
+
+    worst_case: WorstCase
+    info: GenerationInfo
+
+    @property
+    def value(self) -> float:
+        return self.worst_case.value
+
+    @property
+    def status(self) -> Status:
+        return self.worst_case.status
+
+
+def choose_solver(num_steps: int) -> str:
+    """The working-set solver ``auto`` uses for ``num_steps`` steps (see ``AUTO_SCHUR_FROM``)."""
+    return "clarabel" if num_steps < AUTO_SCHUR_FROM else "schur"
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+class _Basis:
+    """Coordinates of the points in the Gram basis, applied through cumulative sums.
+
+    Points are indexed ``p = 0..P-1``: ``*`` first (if the class has a minimizer), then
+    iterates ``0..N``. ``x_k - x* = e_0 - sum_{l<k} h_l e_{l+1}`` and ``g_k = e_{k+1}``
+    (without a minimizer: ``x_k - x_0 = -sum_{l<k} h_l e_l``, ``g_k = e_k``).
+    """
+
+    def __init__(self, steps: np.ndarray, has_minimizer: bool):
+        self.steps = np.asarray(steps, dtype=float)
+        self.n = n = self.steps.size
+        self.has_min = has_minimizer
+        self.off = 1 if has_minimizer else 0  # point index of iterate 0
+        self.goff = 1 if has_minimizer else 0  # basis index of g_0
+        self.P = n + 1 + self.off
+        self.d = n + 1 + self.goff
+        self.g_rows = np.arange(self.off, self.P)  # points with a gradient vector
+        self.g_cols = np.arange(self.goff, self.d)
+
+    def X(self, U: np.ndarray) -> np.ndarray:
+        """``X U`` (P x c) for U of shape (d, c): row p holds the x-coordinates of point p."""
+        h = self.steps[:, None]
+        partial = np.cumsum(h * U[self.goff : self.goff + self.n], axis=0)
+        out = np.zeros((self.P, U.shape[1]))
+        body = out[self.off :]
+        if self.has_min:
+            body[:] = U[0]
+        body[1:] -= partial
+        return out
+
+    def Xt(self, M: np.ndarray) -> np.ndarray:
+        """``X^T M`` (d x c) for M of shape (P, c)."""
+        Mi = M[self.off :]
+        out = np.zeros((self.d, M.shape[1]))
+        if self.has_min:
+            out[0] = Mi.sum(axis=0)
+        tail = np.cumsum(Mi[::-1], axis=0)[::-1]  # tail[k] = sum_{k' >= k} Mi[k']
+        out[self.goff : self.goff + self.n] = -self.steps[:, None] * tail[1:]
+        return out
+
+    def E(self, U: np.ndarray) -> np.ndarray:
+        """``E U`` (P x c): row p holds the gradient coordinates of point p."""
+        out = np.zeros((self.P, U.shape[1]))
+        out[self.g_rows] = U[self.g_cols]
+        return out
+
+    def Et(self, M: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.d, M.shape[1]))
+        out[self.g_cols] = M[self.g_rows]
+        return out
+
+    def inner_products(self, U: np.ndarray):
+        """``X U X^T``, ``X U E^T``, ``E U E^T`` for a symmetric (d, d) U."""
+        XU = self.X(U)
+        XUX = self.X(XU.T)
+        XUE = self.E(XU.T).T
+        EUE = self.E(self.E(U).T).T
+        return XUX, XUE, EUE
+
+    def lift(self, M: np.ndarray) -> np.ndarray:
+        """``Z^T M Z`` (d x d) for a symmetric (2P, 2P) M in the point vectors ``Z = [X; E]``."""
+        P = self.P
+        Mxx, Mxg, Mgg = M[:P, :P], M[:P, P:], M[P:, P:]
+        left = self.Xt(Mxx) + self.Et(Mxg.T)  # (d, P): X^T Mxx + E^T Mgx
+        out = self.Xt(left.T).T  # (X^T Mxx + E^T Mgx) X
+        right = self.Xt(Mxg) + self.Et(Mgg)  # (d, P): X^T Mxg + E^T Mgg
+        out += self.Et(right.T).T
+        return out
+
+    def gram_products(self, U: np.ndarray) -> np.ndarray:
+        """``Z U Z^T`` (2P x 2P), ``Z = [X; E]``."""
+        XUX, XUE, EUE = self.inner_products(U)
+        return np.block([[XUX, XUE], [XUE.T, EUE]])
+
+
+def interpolation_violations(problem: Problem, gram: np.ndarray, function_values: np.ndarray) -> np.ndarray:
+    """Left-hand sides of every interpolation inequality at a primal point (normalized units).
+
+    Entry ``[p, q]`` is ``f_j - f_i + tr(A_ij G)`` for the points ``i = p - off``,
+    ``j = q - off`` (``off = 1`` with a minimizer, whose index is 0; ``-inf`` on the
+    diagonal), i.e.
+
+        f_j - f_i + <g_j, x_i - x_j> + c (|g_i - g_j|^2 + kappa |x_i - x_j|^2
+                                          - 2 kappa <g_j - g_i, x_j - x_i>),  c = 1 / (2 (1 - kappa)).
+
+    A feasible point has every entry ``<= 0``. Memory and time are O(N^2) plus two
+    products with the Gram matrix.
+
+    References
+    ----------
+    Taylor, Hendrickx & Glineur (2017), Math. Program. 161, Theorem 4.
+
+    Examples
+    --------
+    >>> from pepstep import Problem, constant, worst_case
+    >>> wc = worst_case(Problem(constant(1.0, 2)))
+    >>> V = interpolation_violations(wc.problem, wc.gram, wc.function_values)
+    >>> V.shape, bool(V.max() < 1e-7)
+    ((4, 4), True)
+    """
+    fc = problem.function_class
+    basis = _Basis(np.asarray(problem.schedule.steps, dtype=float), fc.has_minimizer)
+    G = 0.5 * (np.asarray(gram, dtype=float) + np.asarray(gram, dtype=float).T)
+    if G.shape != (basis.d, basis.d):
+        raise InputError(f"The Gram matrix must be {basis.d} x {basis.d}. Got shape {G.shape}.")
+    F = np.zeros(basis.P)
+    F[basis.off :] = np.asarray(function_values, dtype=float)
+    return _violations(basis, fc.kappa, G, F)
+
+
+def _violations(basis: _Basis, kappa: float, G: np.ndarray, F: np.ndarray) -> np.ndarray:
+    Gx, Gxg, Gg = basis.inner_products(G)
+    c = 1.0 / (2.0 * (1.0 - kappa))
+    dxg, dg = np.diag(Gxg), np.diag(Gg)
+    V = F[None, :] - F[:, None] + Gxg - dxg[None, :]
+    V += c * (dg[:, None] + dg[None, :] - 2.0 * Gg)
+    if kappa != 0.0:
+        dx = np.diag(Gx)
+        V += c * kappa * (dx[:, None] + dx[None, :] - 2.0 * Gx)
+        V -= 2.0 * c * kappa * (dxg[None, :] + dxg[:, None] - Gxg - Gxg.T)
+    np.fill_diagonal(V, -np.inf)
+    return V
+
+
+# ----------------------------------------------------------------- pair structure
+
+
+@lru_cache(maxsize=32)
+def _pair_structure(pairs_bytes: bytes, off: int, P: int, kappa: float):
+    """Point-vector indices ``I_k`` (m x 4) and coefficients ``C_k`` (m x 4 x 4) of the pairs.
+
+    ``A_ij = sum_ab C[a, b] z_a z_b^T`` over ``(z_0..z_3) = (x_i, x_j, g_i, g_j)``; ``x_*``
+    and ``g_*`` are zero vectors. Depends on the pairs and ``kappa`` only, not on the steps.
+    """
+    pairs = np.frombuffer(pairs_bytes, dtype=np.int64).reshape(-1, 2)
+    pi, pj = pairs[:, 0] + off, pairs[:, 1] + off
+    idx = np.stack([pi, pj, P + pi, P + pj], axis=1)
+    u = np.array([0.0, 0.0, 0.0, 1.0])  # g_j
+    v = np.array([1.0, -1.0, 0.0, 0.0])  # x_i - x_j
+    dg = np.array([0.0, 0.0, 1.0, -1.0])  # g_i - g_j
+    c = 1.0 / (2.0 * (1.0 - kappa))
+    sym = lambda a, b: 0.5 * (np.outer(a, b) + np.outer(b, a))  # noqa: E731
+    C = sym(u, v) + c * np.outer(dg, dg) + c * kappa * np.outer(v, v) - 2.0 * c * kappa * sym(dg, v)
+    coef = np.broadcast_to(C, (pairs.shape[0], 4, 4)).copy()
+    return idx, coef
+
+
+# ------------------------------------------------------------------ Schur route
+
+
+class _SchurSDP:
+    """The dual-form PEP on a working set, solved by CVXOPT's conelp with a Schur KKT solver.
+
+    Variables ``x = (lambda (m), tau, nu (mingradnorm))`` >= 0; minimize ``tau`` subject to
+    ``S = tau B + sum lambda_k A_k - sum nu_k Q_k - C / s  PSD`` and the function-value
+    identity (``s`` the objective scale). The PSD cone's dual is the Gram matrix ``G`` and
+    the identity's dual is ``-F``.
+    """
+
+    def __init__(self, problem: Problem, pairs: np.ndarray, basis: _Basis, scale: float):
+        fc = problem.function_class
+        self.basis = b = basis
+        self.scale = scale
+        self.m = m = pairs.shape[0]
+        n, P, d = b.n, b.P, b.d
+        idx, coef = _pair_structure(np.ascontiguousarray(pairs, dtype=np.int64).tobytes(), b.off, P, fc.kappa)
+        x0 = b.off  # point index of iterate 0; its x-vector is e_0 (dist init)
+        extra_idx = [np.full((1, 4), x0)]
+        tau_coef = np.zeros((1, 4, 4))
+        if problem.init is InitialCondition.DIST:
+            tau_coef[0, 0, 0] = 1.0
+        extra_coef = [tau_coef]
+        data0 = build_pep(problem, np.zeros((0, 2), dtype=np.int64))
+        self.num_nu = 0
+        if data0.min_G is not None:
+            self.num_nu = n + 1
+            gi = P + b.g_rows
+            extra_idx.append(np.repeat(gi[:, None], 4, axis=1))
+            q = np.zeros((n + 1, 4, 4))
+            q[:, 0, 0] = -1.0
+            extra_coef.append(q)
+        self.idx = np.concatenate([idx] + extra_idx)
+        self.coef = np.concatenate([coef] + extra_coef)
+        self.K = K = self.idx.shape[0]
+        twoP = 2 * P
+        self.flat = (self.idx[:, :, None] * twoP + self.idx[:, None, :]).ravel()
+        # Equality rows: the function-value identity (and sum nu = 1 / s).
+        num_f = n + 1
+        rows, cols, vals = [], [], []
+        for col, sign in ((1, 1.0), (0, -1.0)):
+            keep = pairs[:, col] != STAR
+            rows.append(pairs[keep, col])
+            cols.append(np.nonzero(keep)[0])
+            vals.append(np.full(int(keep.sum()), sign))
+        nzF = np.nonzero(data0.init_F)[0]
+        rows.append(nzF)
+        cols.append(np.full(nzF.size, m))
+        vals.append(data0.init_F[nzF])
+        p = num_f
+        b_eq = list(data0.obj_F / scale)
+        if self.num_nu:
+            rows.append(np.full(self.num_nu, num_f))
+            cols.append(m + 1 + np.arange(self.num_nu))
+            vals.append(np.ones(self.num_nu))
+            p += 1
+            b_eq.append(1.0 / scale)
+        A = np.zeros((p, K))
+        np.add.at(A, (np.concatenate(rows), np.concatenate(cols)), np.concatenate(vals))
+        b_eq = np.array(b_eq)
+        # Without a minimizer only differences of F enter: the identity rows sum to zero,
+        # so the row of f_0 is dropped (F is anchored at f_0 = 0).
+        self.f_rows = np.arange(num_f) if fc.has_minimizer else np.arange(1, num_f)
+        keep = np.concatenate([self.f_rows, np.arange(num_f, p)])
+        self.A, self.b, self.p = A[keep], b_eq[keep], keep.size
+        C = np.asarray(data0.obj_G.todense()).reshape(d, d)
+        self.C = 0.5 * (C + C.T) / scale
+        self.obj_F = data0.obj_F
+
+    # operators -----------------------------------------------------------------
+    def combine(self, w: np.ndarray) -> np.ndarray:
+        """``sum_k w_k A_k`` (d x d)."""
+        twoP = 2 * self.basis.P
+        weights = (w[:, None, None] * self.coef).ravel()
+        M = np.bincount(self.flat, weights=weights, minlength=twoP * twoP).reshape(twoP, twoP)
+        M = 0.5 * (M + M.T)
+        return self.basis.lift(M)
+
+    def inner(self, U: np.ndarray) -> np.ndarray:
+        """``<A_k, U>`` for every k, U symmetric (d x d)."""
+        Y = self.basis.gram_products(U)
+        sub = Y[self.idx[:, :, None], self.idx[:, None, :]]
+        return np.einsum("kab,kab->k", self.coef, sub)
+
+    def schur(self, Y: np.ndarray) -> np.ndarray:
+        """``H_kl = tr(A_k Pw A_l Pw) = tr(C_k Y_kl C_l Y_kl^T)`` with ``Y = Z Pw Z^T``."""
+        K, idx, coef = self.K, self.idx, self.coef
+        H = np.empty((K, K))
+        block = max(1, min(K, 400_000 // (16 * K) + 1))
+        for s in range(0, K, block):
+            e = min(K, s + block)
+            bsz = e - s
+            M = Y[idx[s:e, :, None, None], idx[None, None, :, :]]  # (b, 4, K, 4)
+            T = np.matmul(coef[s:e], M.reshape(bsz, 4, 4 * K)).reshape(bsz, 4, K, 4)
+            T = np.matmul(T.transpose(2, 0, 1, 3).reshape(K, 4 * bsz, 4), coef)  # (K, 4b, 4)
+            T = T.reshape(K, bsz, 4, 4).transpose(1, 2, 0, 3)  # (b, 4, K, 4): (C_k M C_l)[a, e]
+            H[s:e] = np.einsum("kalc,kalc->kl", T, M)
+        return 0.5 * (H + H.T)
+
+    @staticmethod
+    def _sym_lower(v: np.ndarray, d: int) -> np.ndarray:
+        U = np.asarray(v).reshape(d, d, order="F")
+        L = np.tril(U)
+        return L + np.tril(U, -1).T
+
+    def solve(self, options: dict | None = None) -> dict:
+        import cvxopt
+        from cvxopt import solvers
+
+        K, d = self.K, self.basis.d
+        dims = {"l": K, "q": [], "s": [d]}
+        cvec = np.zeros(K)
+        cvec[self.m] = 1.0
+        h = np.concatenate([np.zeros(K), (-self.C).ravel(order="F")])
+        sym = self._sym_lower
+
+        def G(u, v, alpha=1.0, beta=0.0, trans="N"):
+            u_np = np.asarray(u).ravel()
+            if trans == "N":
+                out = np.concatenate([-u_np, (-self.combine(u_np)).ravel(order="F")])
+            else:
+                out = -u_np[:K] - self.inner(sym(u_np[K:], d))
+            v_np = np.asarray(v).ravel()
+            v[:] = cvxopt.matrix(alpha * out + beta * v_np)
+
+        A = self.A
+
+        def kktsolver(W):
+            rti = np.asarray(W["rti"][0])
+            di2 = np.asarray(W["di"]).ravel() ** 2
+            Pw = rti @ rti.T
+            Y = self.basis.gram_products(Pw)
+            H = self.schur(Y)
+            H[np.diag_indices(K)] += di2
+            cf = _cholesky(H)
+            HiAt = sla.cho_solve(cf, A.T, check_finite=False)
+            S2 = _cholesky(A @ HiAt)
+
+            def f(x, y, z):
+                bx = np.asarray(x).ravel()
+                by = np.asarray(y).ravel()
+                bz = np.asarray(z).ravel()
+                bz_l, bz_s = bz[:K], sym(bz[K:], d)
+                # G^T W^{-1} W^{-T} bz
+                rhs = bx - di2 * bz_l - self.inner(Pw @ bz_s @ Pw)
+                Hr = sla.cho_solve(cf, rhs, check_finite=False)
+                uy = sla.cho_solve(S2, A @ Hr - by, check_finite=False)
+                ux = Hr - HiAt @ uy
+                # W uz = W^{-T} (G ux - bz)
+                wz_l = np.sqrt(di2) * (-ux - bz_l)
+                Rs = -self.combine(ux) - bz_s
+                wz_s = rti.T @ Rs @ rti
+                x[:] = cvxopt.matrix(ux)
+                y[:] = cvxopt.matrix(uy)
+                z[:] = cvxopt.matrix(np.concatenate([wz_l, wz_s.ravel(order="F")]))
+
+            return f
+
+        opts = dict(SCHUR_OPTIONS)
+        opts.update(options or {})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sol = solvers.conelp(
+                cvxopt.matrix(cvec),
+                G,
+                cvxopt.matrix(h),
+                dims,
+                cvxopt.matrix(A),
+                cvxopt.matrix(self.b),
+                kktsolver=kktsolver,
+                options=opts,
+            )
+        raw = sol["status"]
+        status = Status.OPTIMAL if raw == "optimal" else Status.INACCURATE
+        if sol["x"] is None:
+            return {"status": Status.FAILED, "raw": raw}
+        xv = np.asarray(sol["x"]).ravel()
+        zv = np.asarray(sol["z"]).ravel()
+        yv = np.asarray(sol["y"]).ravel()
+        sc = self.scale
+        lam, tau = sc * xv[: self.m], sc * xv[self.m]
+        nu = sc * xv[self.m + 1 :] if self.num_nu else None
+        gram = sym(zv[K:], d)
+        F = np.zeros(self.basis.n + 1)
+        F[self.f_rows] = -yv[: self.f_rows.size]
+        S = self.combine(xv) - self.C
+        return {
+            "status": status,
+            "raw": raw,
+            "value": tau,
+            "tau": tau,
+            "lambda": lam,
+            "nu": nu,
+            "gram": gram,
+            "F": F,
+            "slack_min_eig": float(sc * np.linalg.eigvalsh(0.5 * (S + S.T))[0]),
+            "iterations": int(sol["iterations"]),
+        }
+
+
+def _cholesky(H: np.ndarray):
+    """Cholesky factor, or ArithmeticError (CVXOPT then stops and returns its last iterate).
+
+    Near the optimum the Schur matrix loses definiteness to rounding (it squares the
+    conditioning of the KKT system); shifting it was tried and spoils the iterates.
+    """
+    try:
+        return sla.cho_factor(H, lower=True, check_finite=False)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise ArithmeticError(str(exc)) from None
+
+
+# ------------------------------------------------------------------ the loop
+
+
+def _solve_round(problem, pairs, basis, solver, scale, options):
+    """One working-set solve; a dict with status, value, gram, F, lambda, tau, residuals."""
+    if solver == "schur":
+        sdp = _SchurSDP(problem, pairs, basis, scale)
+        out = sdp.solve(options)
+        if out["status"] in (Status.OPTIMAL, Status.INACCURATE):
+            out["residuals"] = _schur_residuals(problem, basis, sdp, out)
+            if out["status"] is Status.OPTIMAL and not residuals_ok(out["residuals"]):
+                out["status"] = Status.INACCURATE
+        out["solver_version"] = get_backend("cvxopt").version()
+        return out
+    data = build_pep(problem, pairs)
+    out = solve_pep(data, solver, options=options, objective_scale=scale)
+    return out
+
+
+def _schur_residuals(problem, basis, sdp, out) -> dict:
+    """The re-check of :func:`pepstep.solve.recheck`, computed without the constraint matrix."""
+    G, F, tau = out["gram"], out["F"], out["tau"]
+    Fp = np.zeros(basis.P)
+    Fp[basis.off :] = F
+    V = _violations(basis, problem.function_class.kappa, G, Fp)
+    pairs_pts = sdp.idx[: sdp.m, :2]
+    primal = [0.0, -float(np.linalg.eigvalsh(G)[0])]
+    if sdp.m:
+        primal.append(float(V[pairs_pts[:, 0], pairs_pts[:, 1]].max()))
+    init_val = float(sdp.inner(G)[sdp.m] + _init_F(sdp) @ F)
+    primal.append(init_val - 1.0)
+    obj = float(np.sum(sdp.C * G) * sdp.scale + sdp.obj_F @ F)
+    if sdp.num_nu:
+        tv = float(np.min(-sdp.inner(G)[sdp.m + 1 :]))
+        obj += tv
+    size = max(abs(tau), 1e-300)
+    x = np.concatenate([out["lambda"], [tau], out["nu"] if out["nu"] is not None else []])
+    ident = sdp.A @ x - sdp.b * sdp.scale
+    dual = [0.0, -out["slack_min_eig"], float(np.max(np.abs(ident))), -tau, -float(np.min(x, initial=0.0))]
+    return {
+        "gap": abs(obj - tau) / size,
+        "primal": max(primal),
+        "dual": max(dual) / size,
+        "min_eig_slack": out["slack_min_eig"],
+        "primal_value": obj,
+    }
+
+
+def _init_F(sdp: _SchurSDP) -> np.ndarray:
+    """The initial condition's coefficients on F (the tau column of the identity)."""
+    out = np.zeros(sdp.basis.n + 1)
+    out[sdp.f_rows] = sdp.A[: sdp.f_rows.size, sdp.m]
+    return out
+
+
+def worst_case_generated(
+    problem: Problem,
+    solver: str = "auto",
+    *,
+    initial: str | np.ndarray = "consecutive",
+    tol: float = RTOL_VIOLATION,
+    max_rounds: int = 50,
+    batch: int | None = None,
+    throw: bool = True,
+    options: dict | None = None,
+) -> GeneratedWorstCase:
+    """Exact worst case of gradient descent by constraint generation.
+
+    Solves the PEP on a working set of interpolation pairs, checks the primal solution
+    against all ``(N+2)(N+1)`` inequalities (:func:`interpolation_violations`), adds the
+    most violated pairs, and repeats until the largest violation is at most
+    ``tol * value``. The value is then the full PEP's (see the module notes).
+
+    Parameters
+    ----------
+    problem : Problem
+    solver : str
+        ``auto`` (``clarabel`` below ``AUTO_SCHUR_FROM`` steps, ``schur`` from there),
+        ``schur`` (CVXOPT with pepstep's low-rank Schur-complement KKT solver), or a
+        cvxpy backend: ``clarabel``, ``cvxopt``, ``scs``, ``mosek``.
+    initial : "consecutive", "all" or array (M, 2)
+        The first working set: pairs ``(k, k+1)``, ``(k+1, k)``, ``(*, k)``, ``(k, *)``
+        (:func:`pepstep.pep.consecutive_pairs`), all pairs, or the given pairs.
+    tol : float
+        Largest violation accepted, relative to the value.
+    max_rounds : int
+        Solves before giving up (the result is then ``inaccurate``).
+    batch : int, optional
+        Pairs added per round, most violated first; ``N + 2`` by default.
+    throw : bool
+        Raise :class:`SolverError` unless the result is ``optimal`` and exact.
+    options : dict, optional
+        Options for the working-set solver.
+
+    Returns
+    -------
+    GeneratedWorstCase
+        ``.worst_case`` (a :class:`WorstCase`) and ``.info`` (:class:`GenerationInfo`).
+
+    References
+    ----------
+    Taylor, Hendrickx & Glineur (2017), Math. Program. 161 (the PEP and its interpolation
+    conditions); Drori & Teboulle (2014), Math. Program. 145 (the PEP of gradient descent).
+
+    Examples
+    --------
+    >>> from pepstep import Problem, silver
+    >>> res = worst_case_generated(Problem(silver(7)), "clarabel")
+    >>> round(res.value, 7), res.info.exact          # 1 / (4 rho^3 - 2)
+    (0.0184215, True)
+    """
+    start = time.perf_counter()
+    solver = str(solver).lower()
+    if solver not in GENERATION_SOLVERS:
+        raise InputError(
+            f"Unknown solver {solver!r} for constraint generation; choose one of: {', '.join(GENERATION_SOLVERS)}."
+        )
+    if not (np.isfinite(tol) and tol > 0):
+        raise InputError(f"The 'tol' must be finite and > 0. Got tol={tol!r}.")
+    if int(max_rounds) != max_rounds or max_rounds < 1:
+        raise InputError(f"The 'max_rounds' must be an integer >= 1. Got max_rounds={max_rounds!r}.")
+    fc = problem.function_class
+    n = problem.num_steps
+    if solver == "auto":
+        solver = choose_solver(n)
+    basis = _Basis(np.asarray(problem.schedule.steps, dtype=float), fc.has_minimizer)
+    P = basis.P
+    total = P * (P - 1)
+    if isinstance(initial, str):
+        if initial == "consecutive":
+            pairs = consecutive_pairs(n, fc.has_minimizer)
+        elif initial == "all":
+            pts = np.arange(P) - basis.off
+            ii, jj = np.meshgrid(pts, pts, indexing="ij")
+            mask = ii != jj
+            pairs = np.stack([ii[mask], jj[mask]], axis=1)
+        else:
+            raise InputError(
+                f"The 'initial' working set must be 'consecutive', 'all' or an array. Got initial={initial!r}."
+            )
+    else:
+        pairs = np.asarray(initial, dtype=np.int64).reshape(-1, 2)
+    in_set = np.zeros((P, P), dtype=bool)
+    in_set[pairs[:, 0] + basis.off, pairs[:, 1] + basis.off] = True
+    pts_all = np.argwhere(in_set)
+    pairs = pts_all - basis.off  # unique, sorted
+    batch = P if batch is None else int(batch)
+    if batch < 1:
+        raise InputError(f"The 'batch' must be >= 1. Got batch={batch!r}.")
+
+    scale = 1.0
+    secs, sizes, values = [], [], []
+    out, max_rel = None, np.inf
+    rounds = 0
+    for _ in range(int(max_rounds)):
+        t0 = time.perf_counter()
+        solved = pairs
+        out = _solve_round(problem, pairs, basis, solver, scale, options)
+        v = out.get("value", np.nan)
+        if out["status"] in (Status.OPTIMAL, Status.INACCURATE) and 0 < v < RESCALE_BELOW * scale:
+            scale = v
+            out = _solve_round(problem, pairs, basis, solver, scale, options)
+        rounds += 1
+        sizes.append(int(pairs.shape[0]))
+        if out["status"] not in (Status.OPTIMAL, Status.INACCURATE):
+            secs.append(time.perf_counter() - t0)
+            break
+        value = out["value"]
+        scale = value
+        Fp = np.zeros(P)
+        Fp[basis.off :] = out["F"]
+        V = _violations(basis, fc.kappa, 0.5 * (out["gram"] + out["gram"].T), Fp) / max(abs(value), 1e-300)
+        max_rel = float(V.max())
+        values.append(float(value))
+        V[in_set] = -np.inf
+        new = np.flatnonzero(V.ravel() > tol)
+        secs.append(time.perf_counter() - t0)
+        if max_rel <= tol or new.size == 0:
+            break
+        if new.size > batch:
+            new = new[np.argpartition(V.ravel()[new], -batch)[-batch:]]
+        in_set.ravel()[new] = True
+        pairs = np.argwhere(in_set) - basis.off
+
+    exact = bool(max_rel <= tol)
+    status = out["status"]
+    if status is Status.OPTIMAL and not exact:
+        status = Status.INACCURATE
+    d = basis.d
+    pairs = solved
+    ok = status in (Status.OPTIMAL, Status.INACCURATE)
+    lam = out["lambda"] if ok else np.full(pairs.shape[0], np.nan)
+    residuals = dict(out.get("residuals", {}))
+    residuals.update(max_violation=max_rel, rounds=rounds)
+    wc = WorstCase(
+        problem=problem,
+        value=(out["value"] if ok else np.nan) * value_scale(problem),
+        normalized_value=out["value"] if ok else np.nan,
+        status=status,
+        solver=solver,
+        solver_version=out.get("solver_version", ""),
+        seconds=time.perf_counter() - start,
+        multipliers={pair_key(i, j): float(x) for (i, j), x in zip(pairs, lam)},
+        tau=out["tau"] if ok else np.nan,
+        gram=out["gram"] if ok else np.full((d, d), np.nan),
+        function_values=out["F"] if ok else np.full(n + 1, np.nan),
+        residuals=residuals,
+        pairs_used=int(pairs.shape[0]),
+    )
+    info = GenerationInfo(
+        solver=solver,
+        pairs_used=int(pairs.shape[0]),
+        total_pairs=int(total),
+        rounds=rounds,
+        max_violation=max_rel,
+        tol=float(tol),
+        exact=exact,
+        round_seconds=tuple(secs),
+        round_pairs=tuple(sizes),
+        round_values=tuple(values),
+    )
+    if throw and status is not Status.OPTIMAL:
+        msg = failure_message(wc)
+        if ok and not exact:
+            msg += f" Largest interpolation violation {max_rel:.1e} > tol {tol:.0e} after {rounds} rounds."
+        raise SolverError(msg)
+    return GeneratedWorstCase(wc, info)
