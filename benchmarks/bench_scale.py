@@ -1,0 +1,141 @@
+"""Constraint generation at large N: time, rounds, pairs, accuracy and peak memory per solver.
+
+Writes ``results/bench_scale.csv``, one row per (solver, schedule, N): end-to-end seconds,
+rounds, final working-set size (of ``(N+2)(N+1)``), the largest relative violation of the
+full PEP at the answer, the relative error against the closed form (silver:
+``1/(4 rho^k - 2)``; constant 1.5: ``(1/2) max(1/(2Nh+1), (1-h)^(2N))``), and the peak
+resident memory of the process. Every case runs in its own subprocess (so ``ru_maxrss``
+is that case's peak) under a wall-clock limit; a case over the limit is recorded as
+``timeout``. BLAS runs single-threaded (``OPENBLAS_NUM_THREADS=1``): on a shared 2-core
+machine the threaded BLAS was measured 8x slower on the Schur factorizations.
+
+Usage: ``python benchmarks/bench_scale.py [--sizes 63 127 255 511 1023] [--solvers clarabel schur]
+[--limit 900]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+RHO = 1.0 + math.sqrt(2.0)
+FIELDS = [
+    "solver",
+    "schedule",
+    "N",
+    "status",
+    "seconds",
+    "rounds",
+    "pairs_used",
+    "total_pairs",
+    "max_violation",
+    "value",
+    "exact_value",
+    "rel_error",
+    "peak_rss_mb",
+    "round_seconds",
+    "cvxpy",
+    "clarabel",
+    "cvxopt",
+    "python",
+]
+
+
+def _exact(schedule: str, n: int) -> float:
+    if schedule == "silver":
+        return 1.0 / (4 * RHO ** math.log2(n + 1) - 2)
+    return 0.5 * max(1.0 / (2 * n * 1.5 + 1), 0.5 ** (2 * n))
+
+
+def run_case(solver: str, schedule: str, n: int) -> dict:
+    """One case in this process; prints a JSON line."""
+    from pepstep import Problem, constant, silver
+    from pepstep.generation import worst_case_generated
+
+    sched = silver(n) if schedule == "silver" else constant(1.5, n)
+    start = time.perf_counter()
+    res = worst_case_generated(Problem(sched), solver, throw=False)
+    seconds = time.perf_counter() - start
+    exact = _exact(schedule, n)
+    return {
+        "status": res.status.value,
+        "seconds": round(seconds, 2),
+        "rounds": res.info.rounds,
+        "pairs_used": res.info.pairs_used,
+        "total_pairs": res.info.total_pairs,
+        "max_violation": f"{res.info.max_violation:.2e}",
+        "value": repr(res.value),
+        "exact_value": repr(exact),
+        "rel_error": f"{abs(res.value - exact) / exact:.2e}",
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "round_seconds": " ".join(f"{s:.2f}" for s in res.info.round_seconds),
+    }
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[63, 127, 255, 511, 1023])
+    ap.add_argument("--solvers", nargs="+", default=["clarabel", "schur"])
+    ap.add_argument("--schedules", nargs="+", default=["silver", "constant"])
+    ap.add_argument("--limit", type=float, default=900.0, help="seconds per case")
+    ap.add_argument("--out", type=Path, default=ROOT / "results" / "bench_scale.csv")
+    ap.add_argument("--case", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.case:
+        solver, schedule, n = args.case
+        print(json.dumps(run_case(solver, schedule, int(n))))
+        return
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    versions = {k: _version(k) for k in ("cvxpy", "clarabel", "cvxopt")}
+    versions["python"] = platform.python_version()
+    rows = []
+    for solver in args.solvers:
+        for schedule in args.schedules:
+            timed_out = False
+            for n in sorted(args.sizes):
+                row = {"solver": solver, "schedule": schedule, "N": n, **versions}
+                if timed_out:  # larger N cannot be faster
+                    row["status"] = "skipped"
+                else:
+                    cmd = [sys.executable, __file__, "--case", solver, schedule, str(n)]
+                    try:
+                        proc = subprocess.run(
+                            cmd, capture_output=True, text=True, env=env, timeout=args.limit
+                        )
+                        lines = proc.stdout.strip().splitlines()
+                        row.update(
+                            json.loads(lines[-1]) if proc.returncode == 0 and lines else {"status": "error"}
+                        )
+                    except subprocess.TimeoutExpired:
+                        row.update(status="timeout", seconds=args.limit)
+                        timed_out = True
+                rows.append(row)
+                print(row, flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+if __name__ == "__main__":
+    main()
