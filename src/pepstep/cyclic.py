@@ -8,46 +8,46 @@ Setting (L = 1 after normalization). Gradient descent repeats a pattern ``h = (h
 
 is written ``-Q_ij = (f_j - f_i) + tr(Z_ij G)`` with ``G`` the Gram matrix of
 ``(u, g_0, ..., g_t)``, ``u = x_0 - x*``, ``Z_ij = sym(g_j (x_i - x_j)^T) + (g_i - g_j)(g_i - g_j)^T / 2``.
-For multipliers ``mu >= 0``, ``Z(mu) = sum mu_ij Z_ij`` has the block form ``[[0, m(mu)^T], [m(mu), M(mu)]]``
+For multipliers ``c``, ``Z(c) = sum c_ij Z_ij`` has the block form ``[[0, m(c)^T], [m(c), M(c)]]``
 (``M`` the gradient block, ``m`` the ``u``-row; ``m`` only involves the pairs ``(*, k)``).
 
-**The criterion** (Grimmer 2024, Definition 2.1 and Theorem 2.2, in the form his published exact
-certificates check, bgrimmer/LongStepCertificates ``certification_t{2,3}.nb``). A pattern is
-*straightforward* if for some ``Delta0 > 0`` there are ``lambda >= 0`` on pairs of ``{0..t}`` (no ``*``)
-and ``nu >= 0`` on pairs of ``{*, 0..t}`` (Grimmer's ``lambda + Delta gamma`` at ``Delta = Delta0``) with
+**The certificate** (Grimmer 2024, Definition 2.1 and Theorem 2.2, in the form his published exact
+certificates check: bgrimmer/LongStepCertificates, ``certification_t{2,...,127}.nb``, functions
+``checkEquality``, ``checkPSD``, ``Delta`` and ``computeEpsilon``). Multipliers ``lambda`` on pairs of
+``{0..t}`` and ``gamma`` on pairs of ``{*, 0..t}``, a step ``Delta > 0`` and a number ``q`` with
 
-(C1) ``sum lambda_ij (f_j - f_i) = f_t - f_0``                        (function values, identically)
-(C2) ``sum nu_ij (f_j - f_i) = f_t - (1 - 2 Delta0 sum(h)) f_0``
-(C3) ``B0 = [[Delta0^2 sum(h), m(nu)^T], [m(nu), M(lambda)]]  >= 0``  (PSD)
-(C4) ``B1 = [[Delta0^2 sum(h), m(nu)^T], [m(nu), M(nu)]]       >= 0``  (PSD)
+(C1) ``sum lambda_ij (f_j - f_i) = f_t - f_0``             (function values, identically)
+(C2) ``sum gamma_ij (f_j - f_i) = 2 sum(h) (f_0 - f_*)``
+(C3) ``lambda >= 0`` and ``lambda + Delta gamma >= 0``       (``gamma`` may be negative)
+(C4) ``[[q, m(gamma)^T], [m(gamma), M(lambda + theta gamma)]] >= 0`` (PSD) for ``theta = 0`` and ``theta = Delta``.
 
-Grimmer writes ``nu = lambda + Delta0 gamma``; (C3) is his "first PSD condition"
-``[[sum h, m(gamma)^T], [m(gamma), M(lambda)]] >= 0`` (congruent through ``diag(Delta0, I)``), (C4) the
-second at ``Delta = Delta0``.
+**Why it gives the rate.** For ``delta in [0, Delta]`` sum ``(lambda + delta gamma)_ij Q_ij >= 0``: by
+(C1), (C2), ``f_t - f_* <= (1 - 2 delta sum h)(f_0 - f_*) - 2 delta m^T g u - g^T M g`` with
+``M = M(lambda + delta gamma)`` (PSD by (C4), linear in ``delta``). Since ``M -> m^T M^+ m`` is
+convex, (C4) at both ends gives ``-2 delta m^T g u - g^T M g <= delta^2 q |u|^2`` on the whole segment:
 
-**Why it gives the rate.** For ``theta in [0, 1]`` let ``mu = (1 - theta) lambda + theta nu >= 0`` and
-``Delta = theta Delta0``. Summing ``mu_ij Q_ij >= 0`` and using (C1), (C2):
-``f_t <= (1 - 2 Delta sum h) f_0 - tr(Z(mu) G)``. With ``D_theta = diag(theta, I)``,
-``D_theta ((1 - theta) B0 + theta B1) D_theta = [[Delta^2 sum h, m(mu)^T], [m(mu), M(mu)]] >= 0`` and
-evaluating it at ``(u, g)`` gives ``- tr(Z(mu) G) <= Delta^2 sum(h) |u|^2``. Hence, for every
-``Delta in [0, Delta0]``,
+.. math::  f(x_t) - f^* \le (1 - 2 \delta \textstyle\sum h)(f(x_0) - f^*) + \delta^2 q |x_0 - x^*|^2 .
 
-.. math::  f(x_t) - f^* \le (1 - 2 \Delta\, \textstyle\sum h)(f(x_0) - f^*) + \Delta^2 \textstyle\sum h\, |x_0 - x^*|^2 .
+``delta = 0`` gives ``f(x_t) <= f(x_0)``, so every cycle start stays in the initial sublevel set and
+``|x_{nt} - x*| <= D``. With ``e = f(x_{nt}) - f*`` and ``delta = e / D^2`` (allowed once
+``e <= Delta D^2``; before that ``delta = Delta`` gives a geometric decrease),
+``e_+ <= e - s e^2 / D^2`` with the *certified sum* ``s = 2 sum(h) - q``; telescoping,
+``f(x_T) - f* <= L D^2 / (avg T) + O(1/T^2)`` with the *certified average* ``avg = s / t``.
 
-``Delta = 0`` gives ``f(x_t) <= f(x_0)`` (one cycle never increases f), so every cycle start stays in the
-initial sublevel set and ``|x_{nt} - x*| <= D``. With ``delta = f(x_{nt}) - f*`` and
-``Delta = delta / D^2`` (allowed once ``delta <= Delta0 D^2``; before that ``Delta = Delta0`` gives a
-geometric decrease), ``delta_+ <= delta - sum(h) delta^2 / D^2``, i.e.
-``1/delta_+ >= 1/delta + sum(h) / (L D^2)``; telescoping over cycles,
-``f(x_T) - f* <= L D^2 / (avg(h) T) + O(1/T^2)`` (the remainder covers the first phase and a partial cycle).
+The Huber direction ``(1/delta, 1, ..., 1)`` forces ``q >= sum(h)`` (Grimmer's "straightforward" is
+``q = sum(h)``, i.e. ``avg = mean(h)``). His notebooks certify ``avg = mean(h) - epsilon`` with a
+small ``epsilon > 0`` (``2.5e-12`` for ``t = 31``, ``1.5e-5`` for ``t = 127``): the exact ``q`` is the
+larger Schur complement ``m^T M^{-1} m`` of (C4), never exactly ``sum(h)`` after rounding. We do the
+same: a pattern is **certified** when an exact certificate has ``q <= (1 + RATE_RTOL) sum(h)``.
 
-Two facts make the check robust. Feasibility is monotone in ``Delta0`` (shrink ``nu`` toward ``lambda``).
-The Huber direction ``(1/Delta0, 1, ..., 1)`` makes ``B0`` singular for every certificate: (C1) forces
-``1^T M(lambda) 1 = sum(h)`` and (C2) forces ``sum_k nu_{*k} = 2 Delta0 sum(h)``, so (C3) holds iff
-``nu_{*k} = 2 Delta0 (M(lambda) 1)_k`` (C3') and ``M(lambda) >= 0``. The float SDP therefore imposes (C3')
-linearly and maximizes a margin ``s``: ``M(lambda) >= s I`` and ``[[sum h, m(nu)^T / Delta0], [., M(nu)]] >= s I``.
-The exact check rebuilds (C3') in rationals, repairs (C1), (C2) exactly along the chain pairs, and
-decides (C3), (C4) by exact ``LDL^T``.
+**Computation.** The float SDP is Grimmer's with ``Delta -> 0``: minimize ``q`` subject to (C1),
+(C2), ``lambda >= 0``, ``gamma_{*k} >= 0`` and (C4) at ``theta = 0`` (a single PSD block of size
+``t + 2``). The exact certificate rounds ``lambda``, ``gamma`` to rationals, repairs (C1), (C2)
+exactly along the chain pairs, takes the largest ``Delta`` of (C3) (halved until (C4) holds at
+``theta = Delta``), sets ``q`` to the larger exact Schur complement rounded up, and checks (C1)-(C4)
+in rational arithmetic (PSD by exact ``LDL^T``). Multipliers live on a *dyadic* support by default:
+``(i, j)`` with ``|i - j| <= 2^(l+1)``, ``l`` the larger level of ``i``, ``j`` (the level of point
+``k < t`` is the 2-adic valuation of ``k + 1``; point ``t`` connects to all), O(t log t) pairs.
 
 References
 ----------
@@ -68,29 +68,34 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Sequence
 
 import numpy as np
 
 from .errors import InputError, SolverError
 
 __all__ = [
-    "DELTA0",
-    "MARGIN_TOL",
+    "DELTA_CAP",
+    "RATE_RTOL",
     "PatternCheck",
     "PatternCertificate",
     "check_pattern",
     "certify_pattern",
     "verify_pattern",
     "pattern_pairs",
+    "is_psd_exact",
 ]
 
-#: Default ``Delta0`` as a fraction of ``1 / sum(h)`` (Grimmer's t = 3 certificate uses 1/10000).
-DELTA0 = Fraction(1, 1000)
-#: A float margin above this counts as strictly feasible (Clarabel reaches about 1e-8 here).
-MARGIN_TOL = 1e-7
+#: Largest ``Delta`` a certificate uses, as a fraction of ``1 / sum(h)`` (Grimmer caps at 1/10000).
+DELTA_CAP = Fraction(1, 1000)
+#: Certified when ``q <= (1 + RATE_RTOL) sum(h)``: the rate is proved for an average step within a
+#: relative 1e-6 of ``mean(h)`` (Grimmer's own t = 127 certificate loses 2.6e-6).
+RATE_RTOL = Fraction(1, 10**6)
+#: The float SDP calls a pattern straightforward when ``(q - sum h) / sum h`` is below this
+#: (Clarabel reaches about 1e-8 here; infeasible patterns have no ``q`` at all).
+FLOAT_RTOL = 1e-6
 STAR = -1
 
 
@@ -108,61 +113,96 @@ def _as_steps(steps) -> tuple[Fraction, ...]:
     return exact
 
 
-def pattern_pairs(t: int, support: str = "all") -> tuple[list, list]:
-    """Pairs for ``lambda`` (points ``0..t``) and ``nu`` (points ``*, 0..t``); ``-1`` is ``*``.
+def _level(k: int, t: int) -> int:
+    return t.bit_length() + 1 if k >= t else ((k + 1) & -(k + 1)).bit_length() - 1
 
-    ``support="all"``: every ordered pair. ``support="sparse"``: pairs ``(i, j)`` with ``j - i`` a
-    power of two or ``i - j = 1``, plus all pairs with ``*`` (O(t log t) multipliers).
+
+def pattern_pairs(t: int, support: str = "dyadic") -> tuple[list, list]:
+    """Pairs for ``lambda`` (points ``0..t``) and ``gamma`` (points ``*, 0..t``); ``-1`` is ``*``.
+
+    ``support="all"``: every ordered pair. ``support="dyadic"``: ``(i, j)`` with
+    ``|i - j| <= 2^(l+1)``, ``l = max(level(i), level(j))``, ``level(k)`` the 2-adic valuation of
+    ``k + 1`` (point ``t`` pairs with all). ``gamma`` adds every ``(*, k)``.
+
+    Examples
+    --------
+    >>> [len(pattern_pairs(31, s)[0]) for s in ("all", "dyadic")]
+    [992, 402]
     """
-    pts = list(range(t + 1))
+    pts = range(t + 1)
     if support == "all":
         lam = [(i, j) for i in pts for j in pts if i != j]
-    elif support == "sparse":
-        lam = [(i, j) for i in pts for j in pts if i != j and ((j > i and ((j - i) & (j - i - 1)) == 0) or i - j == 1)]
+    elif support == "dyadic":
+        lam = [
+            (i, j)
+            for i in pts
+            for j in pts
+            if i != j and abs(i - j) <= 2 ** (max(_level(i, t), _level(j, t)) + 1)
+        ]
     else:
-        raise InputError(f"The 'support' must be 'all' or 'sparse'. Got support={support!r}.")
-    nu = lam + [(STAR, k) for k in pts]
-    return lam, nu
+        raise InputError(f"The 'support' must be 'all' or 'dyadic'. Got support={support!r}.")
+    return lam, lam + [(STAR, k) for k in pts]
 
 
-def _pair_data(steps, pairs, exact: bool = False):
-    """Per pair: f-coefficients (len t+1) and the symmetric matrix Z_ij (size t+2), as arrays."""
-    t = len(steps)
-    d = t + 2
-    zero = Fraction(0) if exact else 0.0
-    one = Fraction(1) if exact else 1.0
+def _pair_terms(steps, i: int, j: int, one):
+    """Entries ``(a, b, coefficient)`` of ``Z_ij`` (basis ``u, g_0..g_t``; index 0 is ``u``)."""
+    half = one / 2
+    dx = {}  # x_i - x_j
+    if i == STAR:
+        dx[0] = -one
+        for k in range(j):
+            dx[k + 1] = steps[k]
+    else:
+        lo, hi, sgn = (i, j, one) if i < j else (j, i, -one)
+        for k in range(lo, hi):
+            dx[k + 1] = sgn * steps[k]
+    out = []
+    if j != STAR:
+        gj = j + 1
+        for a, c in dx.items():
+            out.append((gj, a, c * half))
+            out.append((a, gj, c * half))
+    gi = None if i == STAR else i + 1
+    gj = None if j == STAR else j + 1
+    for a, sa in ((gi, one), (gj, -one)):
+        for b, sb in ((gi, one), (gj, -one)):
+            if a is not None and b is not None:
+                out.append((a, b, sa * sb * half))
+    return out
 
-    def xvec(p):
-        v = [zero] * d
-        if p == STAR:
-            return v
-        v[0] = one
-        for k in range(p):
-            v[k + 1] -= steps[k]
-        return v
 
-    def gvec(p):
-        v = [zero] * d
-        if p != STAR:
-            v[p + 1] = one
-        return v
+def _sparse_Z(steps, pairs, d: int):
+    """CSR matrix (d*d, len(pairs)): column m is vec(Z_pairs[m]) (row-major)."""
+    from scipy.sparse import csr_matrix
 
-    F, Z = [], []
-    for i, j in pairs:
-        f = [zero] * (t + 1)
+    rows, cols, vals = [], [], []
+    for m, (i, j) in enumerate(pairs):
+        for a, b, c in _pair_terms(steps, i, j, 1.0):
+            rows.append(a * d + b)
+            cols.append(m)
+            vals.append(float(c))
+    return csr_matrix((vals, (rows, cols)), shape=(d * d, len(pairs)))
+
+
+def _divergence(mult: dict, t: int) -> list:
+    """``sum c_ij (f_j - f_i)`` as coefficients of ``f_0..f_t`` (``f_* = 0``)."""
+    div = [Fraction(0)] * (t + 1)
+    for (i, j), v in mult.items():
         if j != STAR:
-            f[j] += one
+            div[j] += v
         if i != STAR:
-            f[i] -= one
-        dx = [a - b for a, b in zip(xvec(i), xvec(j))]
-        gj = gvec(j)
-        dg = [a - b for a, b in zip(gvec(i), gj)]
-        z = [[(gj[a] * dx[b] + dx[a] * gj[b]) / 2 + dg[a] * dg[b] / 2 for b in range(d)] for a in range(d)]
-        F.append(f)
-        Z.append(z)
-    if exact:
-        return F, Z
-    return np.array(F, dtype=float), np.array(Z, dtype=float)
+            div[i] -= v
+    return div
+
+
+def _f_matrix(pairs, t: int) -> np.ndarray:
+    F = np.zeros((t + 1, len(pairs)))
+    for m, (i, j) in enumerate(pairs):
+        if j != STAR:
+            F[j, m] += 1.0
+        if i != STAR:
+            F[i, m] -= 1.0
+    return F
 
 
 # --------------------------------------------------------------------------- float check
@@ -175,47 +215,49 @@ class PatternCheck:
     steps : tuple of float
         The pattern ``h`` (normalized by ``1/L``).
     straightforward : bool
-        ``margin > MARGIN_TOL``: a strictly feasible certificate exists (numerically).
-    margin : float
-        Optimal ``s`` of ``max s : M(lambda) >= s I, [[sum h, m(nu)^T/Delta0], [., M(nu)]] >= s I``
-        under (C1), (C2), (C3'); negative or ``nan`` when infeasible.
-    delta0 : Fraction
-        ``Delta0`` used.
+        The SDP is solved and ``deficit <= FLOAT_RTOL``.
+    q : float
+        Optimal ``q`` of ``min q`` subject to (C1), (C2), (C4) at ``theta = 0``; ``nan`` if infeasible.
+    deficit : float
+        ``(q - sum h) / sum h`` (about 0 for a straightforward pattern; ``nan`` if infeasible).
     multipliers : dict
-        ``{("lambda", i, j): value, ("nu", i, j): value}`` (``-1`` is ``*``), values > 1e-12.
+        ``{("lambda", i, j): value, ("gamma", i, j): value}`` (``-1`` is ``*``).
     status : str
         Solver status.
+    support : str
+        Multiplier support (see :func:`pattern_pairs`).
     seconds : float
         Wall time.
     """
 
     steps: tuple
     straightforward: bool
-    margin: float
-    delta0: Fraction
+    q: float
+    deficit: float
     multipliers: dict = field(repr=False)
     status: str
+    support: str
     seconds: float
 
 
-def _delta0(steps, delta0) -> Fraction:
-    total = sum(steps)
-    return Fraction(delta0) / total if delta0 is not None else DELTA0 / total
+def check_pattern(
+    steps: Sequence, solver: str = "clarabel", *, support: str = "dyadic", options: dict | None = None
+) -> PatternCheck:
+    """Test Grimmer's straightforward criterion numerically (see the module docstring).
 
-
-def check_pattern(steps: Sequence, solver: str = "clarabel", *, delta0=None, support: str = "all") -> PatternCheck:
-    """Test Grimmer's straightforward criterion (C1)-(C4) numerically (see the module docstring).
+    Solves ``min q`` s.t. (C1), (C2), ``lambda >= 0``, ``gamma_{*k} >= 0`` and
+    ``[[q, m(gamma)^T], [m(gamma), M(lambda)]] >= 0``.
 
     Parameters
     ----------
     steps : sequence of numbers
         The pattern, normalized steps ``h_k`` (> 0).
     solver : str
-        cvxpy solver name ("clarabel", "scs").
-    delta0 : number, optional
-        ``Delta0 * sum(h)``; default ``DELTA0`` (1/1000).
-    support : {"all", "sparse"}
+        cvxpy solver name ("clarabel", "scs", "cvxopt").
+    support : {"dyadic", "all"}
         Multiplier support (see :func:`pattern_pairs`).
+    options : dict, optional
+        Solver options passed to cvxpy.
 
     Returns
     -------
@@ -227,57 +269,60 @@ def check_pattern(steps: Sequence, solver: str = "clarabel", *, delta0=None, sup
 
     Examples
     --------
-    >>> round(check_pattern([1.0]).margin, 3) > 0
+    >>> abs(check_pattern([1.0]).deficit) < 1e-6
     True
     """
     import cvxpy as cp  # lazily: only the solve layer needs it at import time
 
     start = time.perf_counter()
     exact = _as_steps(steps)
-    h = np.array([float(s) for s in exact])
+    h = [float(s) for s in exact]
     t, d = len(h), len(h) + 2
     total = float(sum(exact))
-    dl = float(_delta0(exact, delta0))
-    lam_pairs, nu_pairs = pattern_pairs(t, support)
-    Fl, Zl = _pair_data(h, lam_pairs)
-    Fn, Zn = _pair_data(h, nu_pairs)
+    lam_pairs, _ = pattern_pairs(t, support)
+    star_pairs = [(STAR, k) for k in range(t + 1)]
+    Zl, Zg = _sparse_Z(h, lam_pairs, d), _sparse_Z(h, star_pairs, d)
+    # only the u-row/column of Z(gamma) enters (C4) at theta = 0, and only the pairs (*, k) reach it;
+    # the other gamma_ij only have to satisfy (C2), which free-sign chain flows always do once
+    # sum_k gamma_{*k} = 2 sum(h) (they are added exactly by certify_pattern)
+    urow = np.array([(r // d == 0) != (r % d == 0) for r in range(d * d)])
+    Zg = Zg.multiply(urow[:, None]).tocsr()
     lam = cp.Variable(len(lam_pairs), nonneg=True)
-    nu = cp.Variable(len(nu_pairs), nonneg=True)
-    s = cp.Variable()
-    e0, et = np.eye(t + 1)[0], np.eye(t + 1)[t]
-    Ml = cp.reshape(Zl[:, 1:, 1:].reshape(len(lam_pairs), -1).T @ lam, (d - 1, d - 1), order="C")
-    Zfull = cp.reshape(Zn.reshape(len(nu_pairs), -1).T @ nu, (d, d), order="C")
-    star_idx = [n for n, (i, _) in enumerate(nu_pairs) if i == STAR]
-    S = cp.bmat([[np.array([[total]]), Zfull[0:1, 1:] / dl], [Zfull[1:, 0:1] / dl, Zfull[1:, 1:]]])
+    gam = cp.Variable(t + 1, nonneg=True)
+    q = cp.Variable()
+    e00 = np.zeros(d * d)
+    e00[0] = 1.0
+    B = cp.reshape(Zl @ lam + Zg @ gam + e00 * q, (d, d), order="C")
+    target_l = np.zeros(t + 1)
+    target_l[t], target_l[0] = 1.0, -1.0
     cons = [
-        Fl.T @ lam == et - e0,
-        Fn.T @ nu == et - (1 - 2 * dl * total) * e0,
-        nu[star_idx] == 2 * dl * (Ml @ np.ones(d - 1)),
-        (Ml + Ml.T) / 2 - s * np.eye(d - 1) >> 0,
-        (S + S.T) / 2 - s * (np.eye(d) - np.ones((d, d)) / d) >> 0,
-        s <= 1,
+        _f_matrix(lam_pairs, t) @ lam == target_l,
+        cp.sum(gam) == 2.0 * total,
+        (B + B.T) / 2 >> 0,
     ]
-    prob = cp.Problem(cp.Maximize(s), cons)
+    prob = cp.Problem(cp.Minimize(q), cons)
     try:
         with warnings.catch_warnings():  # "inaccurate" is recorded in `status` instead
             warnings.simplefilter("ignore", UserWarning)
-            prob.solve(solver=solver.upper())
+            prob.solve(solver=solver.upper(), **(options or {}))
     except cp.error.SolverError as exc:
-        raise SolverError(f"The solver {solver!r} failed on steps={list(map(float, exact))}: {exc}") from exc
+        raise SolverError(f"The solver {solver!r} failed on steps={h}: {exc}") from exc
     status = str(prob.status)
-    ok = status in ("optimal", "optimal_inaccurate") and s.value is not None
-    margin = float(s.value) if ok else float("nan")
+    ok = status in ("optimal", "optimal_inaccurate") and q.value is not None
+    qv = float(q.value) if ok else float("nan")
+    deficit = (qv - total) / total
     mult = {}
     if ok:
-        mult.update({("lambda", i, j): float(v) for (i, j), v in zip(lam_pairs, lam.value) if v > 1e-12})
-        mult.update({("nu", i, j): float(v) for (i, j), v in zip(nu_pairs, nu.value) if v > 1e-12})
+        mult.update({("lambda", i, j): float(v) for (i, j), v in zip(lam_pairs, lam.value)})
+        mult.update({("gamma", i, j): float(v) for (i, j), v in zip(star_pairs, gam.value)})
     return PatternCheck(
-        steps=tuple(float(x) for x in exact),
-        straightforward=bool(ok and margin > MARGIN_TOL),
-        margin=margin,
-        delta0=_delta0(exact, delta0),
+        steps=tuple(h),
+        straightforward=bool(ok and deficit <= FLOAT_RTOL),
+        q=qv,
+        deficit=deficit,
         multipliers=mult,
         status=status,
+        support=support,
         seconds=time.perf_counter() - start,
     )
 
@@ -292,6 +337,11 @@ def _exact_field():
         return Fraction
 
 
+def _to_field(x):
+    Q = _exact_field()
+    return Q(x.numerator, x.denominator) if isinstance(x, Fraction) else Q(x)
+
+
 def is_psd_exact(A) -> bool:
     """Exact PSD test of a symmetric rational matrix by ``LDL^T`` with symmetric (diagonal) pivoting.
 
@@ -303,59 +353,71 @@ def is_psd_exact(A) -> bool:
     >>> is_psd_exact([[Fr(1), Fr(1)], [Fr(1), Fr(1)]]), is_psd_exact([[Fr(0), Fr(1)], [Fr(1), Fr(0)]])
     (True, False)
     """
-    Q = _exact_field()
     n = len(A)
-    a = [[Q(x.numerator, x.denominator) if isinstance(x, Fraction) else Q(x) for x in row] for row in A]
+    a = [[_to_field(x) for x in row] for row in A]
     active = list(range(n))
     while active:
-        # largest-denominator-free choice: pick the largest positive diagonal
-        piv = max(active, key=lambda k: a[k][k])
+        piv = max(active, key=lambda k: a[k][k])  # the largest remaining diagonal
         p = a[piv][piv]
         if p < 0:
             return False
         if p == 0:
             return all(a[i][j] == 0 for i in active for j in active)
         active.remove(piv)
-        row = [a[piv][j] for j in range(n)]
-        for i in active:
-            if row[i] == 0:
-                continue
+        row = a[piv]
+        nz = [j for j in active if row[j] != 0]
+        for i in nz:
             c = row[i] / p
             ai = a[i]
-            for j in active:
-                if row[j] != 0:
-                    ai[j] -= c * row[j]
+            for j in nz:
+                ai[j] -= c * row[j]
     return True
+
+
+def _assemble(steps, mult: dict, d: int):
+    """Exact ``Z(mult)`` as a dense list of lists of Fractions (sparse accumulation)."""
+    Z = [[Fraction(0)] * d for _ in range(d)]
+    one = Fraction(1)
+    for (i, j), v in mult.items():
+        for a, b, c in _pair_terms(steps, i, j, one):
+            Z[a][b] += v * c
+    return Z
 
 
 @dataclass(frozen=True)
 class PatternCertificate:
-    """An exact certificate that a pattern is straightforward (conditions (C1)-(C4)).
+    """An exact certificate of Grimmer's rate for a pattern (conditions (C1)-(C4)).
 
     Attributes
     ----------
     steps : tuple of Fraction
         The pattern.
-    delta0 : Fraction
-        ``Delta0``.
+    delta : Fraction
+        ``Delta`` of (C3), (C4).
+    q : Fraction
+        The corner of (C4); the certified sum is ``2 sum(h) - q``.
     lam : dict
-        ``{(i, j): Fraction}`` multipliers of the descent certificate (points ``0..t``).
-    nu : dict
-        ``{(i, j): Fraction}`` multipliers at ``Delta = Delta0`` (``-1`` is ``*``).
+        ``{(i, j): Fraction}`` on points ``0..t``.
+    gamma : dict
+        ``{(i, j): Fraction}`` on points ``*, 0..t`` (``-1`` is ``*``).
     valid : bool
-        Result of :func:`verify_pattern` on this data.
-    margin : float
-        Float margin of the SDP it was rounded from.
+        :func:`verify_pattern` holds and ``q <= (1 + RATE_RTOL) sum(h)``.
+    average : Fraction
+        Certified average step ``(2 sum(h) - q) / t`` (meaningful when the data verify).
+    support : str
+        Multiplier support of the SDP it was rounded from.
     seconds : float
         Wall time (SDP + rounding + exact check).
     """
 
     steps: tuple
-    delta0: Fraction
+    delta: Fraction
+    q: Fraction
     lam: dict = field(repr=False)
-    nu: dict = field(repr=False)
+    gamma: dict = field(repr=False)
     valid: bool
-    margin: float
+    average: Fraction
+    support: str
     seconds: float
 
     def to_json(self) -> dict:
@@ -363,39 +425,45 @@ class PatternCertificate:
         return {
             "kind": "grimmer-straightforward",
             "steps": [str(s) for s in self.steps],
-            "delta0": str(self.delta0),
+            "delta": str(self.delta),
+            "q": str(self.q),
+            "average": str(self.average),
             "lambda": [[i, j, str(v)] for (i, j), v in sorted(self.lam.items())],
-            "nu": [[i, j, str(v)] for (i, j), v in sorted(self.nu.items())],
+            "gamma": [[i, j, str(v)] for (i, j), v in sorted(self.gamma.items())],
             "valid": self.valid,
         }
 
 
-def _matrix(steps, mult: dict, d: int):
-    pairs = list(mult)
-    if not pairs:
-        return [[Fraction(0)] * d for _ in range(d)], [Fraction(0)] * (d - 1)
-    F, Z = _pair_data(steps, pairs, exact=True)
-    Zs = [[Fraction(0)] * d for _ in range(d)]
-    fs = [Fraction(0)] * (d - 1)
-    for v, f, z in zip(mult.values(), F, Z):
-        for k in range(d - 1):
-            fs[k] += v * f[k]
-        for a in range(d):
-            for b in range(d):
-                if z[a][b]:
-                    Zs[a][b] += v * z[a][b]
-    return Zs, fs
+def certificate_from_json(data: dict) -> tuple:
+    """``(steps, delta, q, lam, gamma)`` from :meth:`PatternCertificate.to_json` output.
+
+    Raises
+    ------
+    pepstep.errors.CertificateFormatError
+        When a field is missing or not a rational.
+    """
+    from .errors import CertificateFormatError
+
+    try:
+        steps = [Fraction(s) for s in data["steps"]]
+        delta, q = Fraction(data["delta"]), Fraction(data["q"])
+        lam = {(int(i), int(j)): Fraction(v) for i, j, v in data["lambda"]}
+        gamma = {(int(i), int(j)): Fraction(v) for i, j, v in data["gamma"]}
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+        raise CertificateFormatError(f"The cyclic certificate is malformed: {exc!r}.") from exc
+    return steps, delta, q, lam, gamma
 
 
-def verify_pattern(steps, delta0, lam: dict, nu: dict) -> bool:
+def verify_pattern(steps, delta, q, lam: dict, gamma: dict) -> bool:
     """Check (C1)-(C4) in exact rational arithmetic; True iff all hold.
 
     Parameters
     ----------
     steps : sequence of rationals
-    delta0 : rational, > 0
+    delta : rational, > 0
+    q : rational, the corner of (C4)
     lam : dict ``{(i, j): rational}`` on points ``0..t``
-    nu : dict ``{(i, j): rational}`` on points ``-1 (*), 0..t``
+    gamma : dict ``{(i, j): rational}`` on points ``-1 (*), 0..t``
 
     References
     ----------
@@ -403,106 +471,214 @@ def verify_pattern(steps, delta0, lam: dict, nu: dict) -> bool:
     """
     h = _as_steps(steps)
     t, d = len(h), len(h) + 2
-    D0 = Fraction(delta0)
-    if D0 <= 0:
+    D, q = Fraction(delta), Fraction(q)
+    if D <= 0:
         return False
+    pts = set(range(t + 1))
     lam = {k: Fraction(v) for k, v in lam.items() if v != 0}
-    nu = {k: Fraction(v) for k, v in nu.items() if v != 0}
+    gamma = {k: Fraction(v) for k, v in gamma.items() if v != 0}
+    if any(i not in pts or j not in pts or i == j for i, j in lam):
+        return False
+    if any(j not in pts or (i not in pts and i != STAR) or i == j for i, j in gamma):
+        return False
+    nu = dict(lam)
+    for k, v in gamma.items():
+        nu[k] = nu.get(k, Fraction(0)) + D * v
     if any(v < 0 for v in lam.values()) or any(v < 0 for v in nu.values()):
         return False
-    if any(i == STAR or j == STAR for i, j in lam) or any(j == STAR and i == STAR for i, j in nu):
-        return False
-    total = sum(h)
-    Zl, fl = _matrix(h, lam, d)
-    Zn, fn = _matrix(h, nu, d)
     target_l = [Fraction(0)] * (t + 1)
-    target_l[t] += 1
-    target_l[0] -= 1
-    target_n = [Fraction(0)] * (t + 1)
-    target_n[t] += 1
-    target_n[0] -= 1 - 2 * D0 * total
-    if fl != target_l or fn != target_n:
+    target_l[t], target_l[0] = Fraction(1), Fraction(-1)
+    target_g = [Fraction(0)] * (t + 1)
+    target_g[0] = 2 * sum(h)
+    if _divergence(lam, t) != target_l or _divergence(gamma, t) != target_g:
         return False
-    corner = D0 * D0 * total
-    B0 = [[corner] + Zn[0][1:]] + [[Zn[a][0]] + Zl[a][1:] for a in range(1, d)]
-    B1 = [[corner] + Zn[0][1:]] + [row[:] for row in Zn[1:]]
-    return is_psd_exact(B0) and is_psd_exact(B1)
+    Zl, Zg = _assemble(h, lam, d), _assemble(h, gamma, d)
+    for theta in (Fraction(0), D):
+        B = [[q] + Zg[0][1:]]
+        for a in range(1, d):
+            B.append([Zg[a][0]] + [Zl[a][b] + theta * Zg[a][b] for b in range(1, d)])
+        if not is_psd_exact(B):
+            return False
+    return True
 
 
 def _round(x: float, den: int) -> Fraction:
-    return Fraction(round(x * den), den) if x > 0 else Fraction(0)
+    return Fraction(round(x * den), den)
 
 
 def _fix_divergence(mult: dict, t: int, target: list) -> None:
-    """Exact forward sweep: after it, ``div(mult) == target`` (requires sum(target) == sum(div))."""
-    div = [Fraction(0)] * (t + 1)
-    for (i, j), v in mult.items():
-        if j != STAR:
-            div[j] += v
-        if i != STAR:
-            div[i] -= v
+    """Exact forward sweep along the chain: afterwards ``div(mult) == target``.
+
+    Requires ``sum(target) == sum(div(mult))``; only adds nonnegative amounts to ``(k, k+1)`` or
+    ``(k+1, k)``.
+    """
+    div = _divergence(mult, t)
     excess = Fraction(0)
     for k in range(t):
-        excess += div[k] - target[k]  # surplus inflow accumulated at nodes 0..k must move to k+1
-        if excess > 0:
-            key = (k, k + 1)
-        else:
-            key = (k + 1, k)
-        mult[key] = mult.get(key, Fraction(0)) + abs(excess)
-        # moving |excess| along key lowers div at the source side by excess (in both cases)
-    # net effect: node k loses `excess_k` and gains `excess_{k-1}`; node t gains excess_{t-1}
+        excess += div[k] - target[k]  # surplus accumulated at nodes 0..k moves to k+1
+        key = (k, k + 1) if excess > 0 else (k + 1, k)
+        if excess:
+            mult[key] = mult.get(key, Fraction(0)) + abs(excess)
 
 
-def certify_pattern(steps: Sequence, solver: str = "clarabel", *, delta0=None, support: str = "all",
-                    check: PatternCheck | None = None) -> PatternCertificate:
+def _schur(Zl, Zg, theta) -> Fraction | None:
+    """``m^T M^{-1} m`` with ``m = m(gamma)``, ``M = M(lambda) + theta M(gamma)``, exactly (None if singular)."""
+    import flint
+
+    d = len(Zl)
+    M = flint.fmpq_mat([[_to_field(Zl[a][b] + theta * Zg[a][b]) for b in range(1, d)] for a in range(1, d)])
+    m = flint.fmpq_mat([[_to_field(Zg[a][0])] for a in range(1, d)])
+    try:
+        x = M.solve(m)
+    except ZeroDivisionError:
+        return None
+    val = (m.transpose() * x)[0, 0]
+    return Fraction(int(val.p), int(val.q))
+
+
+def _float_M(Zl, Zg, theta):
+    d = len(Zl)
+    A = np.array([[float(Zl[a][b] + theta * Zg[a][b]) for b in range(1, d)] for a in range(1, d)])
+    m = np.array([float(Zg[a][0]) for a in range(1, d)])
+    return A, m
+
+
+def certify_pattern(
+    steps: Sequence,
+    solver: str = "clarabel",
+    *,
+    support: str = "dyadic",
+    check: PatternCheck | None = None,
+    grids=(10**10, 10**12, 10**14),
+) -> PatternCertificate:
     """Round a float certificate to rationals and verify (C1)-(C4) exactly.
 
-    Rounds ``lambda`` on a grid ``1/den`` (den = 10^6, 10^8, ... 10^14), repairs (C1) along the chain,
-    sets ``nu_{*k} = 2 Delta0 (M(lambda) 1)_k`` exactly (C3'), rounds the other ``nu``, repairs (C2),
-    and runs :func:`verify_pattern`.
+    Rounds ``lambda`` and ``gamma`` on a grid ``1/den``, repairs (C1), (C2) along the chain, takes
+    ``Delta = min(DELTA_CAP / sum h, max{Delta : lambda + Delta gamma >= 0})`` (halved while
+    ``M(lambda + Delta gamma)`` is not positive definite in floats or its Schur complement exceeds
+    that of ``M(lambda)`` by more than a relative 1e-12), sets ``q`` to the larger exact Schur
+    complement rounded up to ``1/den``, and runs :func:`verify_pattern`.
 
     Returns
     -------
     PatternCertificate
-        ``valid`` is the exact verdict (False if no rounding verified or the SDP had no margin).
+        ``valid`` is the exact verdict (False if no grid verified or the SDP was infeasible).
+
+    References
+    ----------
+    Grimmer (2024), Theorem 2.2; bgrimmer/LongStepCertificates (the same rounding and ``Delta`` rule).
 
     Examples
     --------
-    >>> certify_pattern([1.5, 4.9, 1.5]).valid
-    True
+    >>> cert = certify_pattern([1.5, 4.9, 1.5])
+    >>> cert.valid, float(cert.average) > 2.633
+    (True, True)
     """
     start = time.perf_counter()
     h = _as_steps(steps)
     t, d = len(h), len(h) + 2
-    chk = check or check_pattern(h, solver, delta0=delta0, support=support)
-    D0 = chk.delta0
     total = sum(h)
+    chk = check or check_pattern(h, solver, support=support)
     best = None
-    if chk.margin == chk.margin and chk.margin > 0:
+    if chk.q == chk.q:
         lam_f = {(i, j): v for (kind, i, j), v in chk.multipliers.items() if kind == "lambda"}
-        nu_f = {(i, j): v for (kind, i, j), v in chk.multipliers.items() if kind == "nu" and i != STAR}
+        gam_f = {(i, j): v for (kind, i, j), v in chk.multipliers.items() if kind == "gamma"}
         tl = [Fraction(0)] * (t + 1)
         tl[t], tl[0] = Fraction(1), Fraction(-1)
-        for den in (10**6, 10**8, 10**10, 10**12, 10**14):
-            lam = {k: _round(v, den) for k, v in lam_f.items()}
-            lam = {k: v for k, v in lam.items() if v}
+        tg = [Fraction(0)] * (t + 1)
+        tg[0] = 2 * total
+        for den in grids:
+            lam = {k: _round(v, den) for k, v in lam_f.items() if v > 0}
+            lam = {k: v for k, v in lam.items() if v > 0}
             _fix_divergence(lam, t, tl)
-            Zl, _ = _matrix(h, lam, d)
-            ones_row = [sum(Zl[a][1:]) for a in range(1, d)]
-            nu = {k: _round(v, den) for k, v in nu_f.items()}
-            nu = {k: v for k, v in nu.items() if v}
-            for k in range(t + 1):
-                nu[(STAR, k)] = 2 * D0 * ones_row[k]
-            tn = [Fraction(0)] * (t + 1)
-            tn[t], tn[0] = Fraction(1), -(1 - 2 * D0 * total)
-            _fix_divergence(nu, t, tn)
-            lam = {k: v for k, v in lam.items() if v}
-            nu = {k: v for k, v in nu.items() if v}
-            ok = verify_pattern(h, D0, lam, nu)
-            best = (lam, nu, ok)
-            if ok:
+            gam = {}
+            for k, v in gam_f.items():
+                r = _round(v, den)
+                if r < 0 and (k[0] == STAR or lam.get(k, 0) <= 0):
+                    r = Fraction(0)  # (C3) needs lambda > 0 wherever gamma < 0
+                if r:
+                    gam[k] = r
+            star_sum = sum(v for (i, _), v in gam.items() if i == STAR)
+            kmax = max((k for k in gam if k[0] == STAR), key=lambda k: gam[k], default=(STAR, t))
+            gam[kmax] = gam.get(kmax, Fraction(0)) + (tg[0] - star_sum)
+            _fix_divergence(gam, t, tg)
+            if gam[kmax] < 0:
+                continue
+            neg = [lam[k] / -v for k, v in gam.items() if v < 0]
+            raw = min([DELTA_CAP / total] + neg)
+            delta = Fraction(1)
+            while delta > raw:  # a power of 2: short numerators in M(lambda + Delta gamma)
+                delta /= 2
+            Zl, Zg = _assemble(h, lam, d), _assemble(h, gam, d)
+            A0, m = _float_M(Zl, Zg, 0)
+            try:
+                q0f = m @ np.linalg.solve(A0, m)
+            except np.linalg.LinAlgError:
+                continue
+            for _ in range(60):
+                A1, _m = _float_M(Zl, Zg, delta)
+                ev = np.linalg.eigvalsh(A1).min()
+                if ev > 0 and m @ np.linalg.solve(A1, m) <= q0f * (1 + 1e-12):
+                    break
+                delta /= 2
+            q0, q1 = _schur(Zl, Zg, 0), _schur(Zl, Zg, delta)
+            if q0 is None or q1 is None:
+                continue
+            qmax = max(q0, q1)
+            q = Fraction(-((-qmax.numerator * den) // qmax.denominator), den)  # ceil to the grid
+            ok = verify_pattern(h, delta, q, lam, gam)
+            best = (delta, q, lam, gam, ok)
+            if ok and q <= (1 + RATE_RTOL) * total:
                 break
-    lam, nu, ok = best if best else ({}, {}, False)
+    if best is None:
+        delta, q, lam, gam, ok = Fraction(0), Fraction(0), {}, {}, False
+    else:
+        delta, q, lam, gam, ok = best
+    valid = bool(ok and q <= (1 + RATE_RTOL) * total)
     return PatternCertificate(
-        steps=h, delta0=D0, lam=lam, nu=nu, valid=bool(ok), margin=chk.margin, seconds=time.perf_counter() - start
+        steps=h,
+        delta=delta,
+        q=q,
+        lam=lam,
+        gamma=gam,
+        valid=valid,
+        average=(2 * total - q) / t,
+        support=chk.support,
+        seconds=time.perf_counter() - start,
     )
+
+
+def read_pattern_certificate(path) -> dict | None:
+    """The JSON object of a cyclic certificate file, or None if the file is not one (or unreadable).
+
+    The ``pepstep verify`` command dispatches on ``"kind": "grimmer-straightforward"``; anything else
+    is left to the worst-case certificate reader (which reports unreadable or malformed files).
+    """
+    import json
+    from pathlib import Path
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("kind") == "grimmer-straightforward" else None
+
+
+def verify_pattern_json(data: dict) -> tuple[bool, str]:
+    """Check a cyclic certificate (JSON form) exactly: ``(valid, message)``.
+
+    Valid when (C1)-(C4) hold and ``q <= (1 + RATE_RTOL) sum(h)``; the message states the certified
+    average step ``(2 sum(h) - q) / t`` or the failed condition.
+    """
+    steps, delta, q, lam, gamma = certificate_from_json(data)
+    h = _as_steps(steps)
+    total = sum(h)
+    if not verify_pattern(h, delta, q, lam, gamma):
+        return False, "invalid: conditions (C1)-(C4) of the cyclic certificate do not hold"
+    avg = (2 * total - q) / len(h)
+    if q > (1 + RATE_RTOL) * total:
+        return False, (
+            f"invalid: q = {q} exceeds (1 + {RATE_RTOL}) sum(h) = {(1 + RATE_RTOL) * total}; "
+            f"certified average step {float(avg):.10g} only"
+        )
+    return True, f"valid: pattern of length {len(h)}, certified average step {avg} (about {float(avg):.10g})"

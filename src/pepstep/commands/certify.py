@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from ..certify import certify, proof_markdown
-from .common import add_problem_arguments, fmt, problem_from_args, write_atomic
+from .common import add_problem_arguments, fmt, problem_from_args, schedule_from_args, write_atomic
 
 
 def register(sub) -> None:
@@ -17,10 +19,32 @@ def register(sub) -> None:
                         "default: the tightest rate found")
     p.add_argument("--out", default=None, help="write the certificate (JSON) here, atomically")
     p.add_argument("--proof", default=None, help="write a human-readable proof (Markdown) here")
+    p.add_argument(
+        "--cyclic",
+        action="store_true",
+        help="certify the steps as a cyclic long-step pattern (Grimmer's criterion) instead",
+    )
     p.set_defaults(func=run)
 
 
+def _run_cyclic(args) -> int:
+    from ..cyclic import certify_pattern
+
+    schedule = schedule_from_args(args)
+    cert = certify_pattern(schedule.exact or schedule.steps)
+    if args.out and cert.valid:
+        write_atomic(args.out, json.dumps(cert.to_json(), indent=1) + "\n")
+    written = f", written to {args.out}" if args.out and cert.valid else ""
+    print(
+        f"cyclic pattern of length {len(cert.steps)}: certified {cert.valid}, average step "
+        f"{float(cert.average):.10g}, {cert.seconds:.1f} s{written}"
+    )
+    return 0 if cert.valid else 1
+
+
 def run(args) -> int:
+    if args.cyclic:
+        return _run_cyclic(args)
     problem = problem_from_args(args)
     cert = certify(problem, rate=args.rate, support=args.support, solver=args.solver)
     if args.out:

@@ -20,6 +20,13 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ..cyclic import read_pattern_certificate, verify_pattern_json
+
+    cyclic = read_pattern_certificate(args.file)
+    if cyclic is not None:  # a cyclic long-step pattern certificate (pepstep certify --cyclic)
+        valid, message = verify_pattern_json(cyclic)
+        print(message, file=None if valid else sys.stderr)
+        return 0 if valid else 1
     cert = load_certificate(args.file)
     report, factors = verify(cert, with_factors=True)
     if not report.valid:
