@@ -1,0 +1,784 @@
+"""Optimize a step-size schedule: minimize the exact worst case over the steps.
+
+The worst case ``w(h)`` of gradient descent (the PEP value, normalized ``L = R = 1``) is the
+optimal value of an SDP whose data depend on the steps ``h``. Its gradient comes from one
+primal-dual solve (envelope theorem, Danskin): with the Lagrangian
+
+.. math::
+
+    \\mathcal{L}(G, F, \\lambda, \\tau; h) = C(h) \\cdot G + c \\cdot F
+        - \\sum_{ij} \\lambda_{ij} \\big(f_j - f_i + \\operatorname{tr}(A_{ij}(h) G)\\big)
+        - \\tau (\\text{init} - 1),
+
+an optimal pair ``(G, F; lambda, tau)`` gives
+
+.. math::
+
+    \\frac{\\partial w}{\\partial h_k}
+        = -\\sum_{ij} \\lambda_{ij} \\operatorname{tr}\\Big(\\frac{\\partial A_{ij}}{\\partial h_k} G\\Big)
+          + \\operatorname{tr}\\Big(\\frac{\\partial C}{\\partial h_k} G\\Big),
+
+where ``A_ij`` depends on ``h`` through ``x_i - x* = (x_0 - x*) - sum_{l<i} h_l g_l / L``.
+``w`` is not differentiable where the worst-case function switches (there the formula gives
+one subgradient); the optimizer copes with multistarts and a polishing stage.
+
+The minimization is L-BFGS-B on ``log w`` with bounds ``(h_min, max_step)`` from several
+starts: neutral (all steps 1.5), the silver schedule, a concatenation of optimized shorter
+schedules around one long step, and seeded random perturbations. The winner is re-evaluated
+with the full PEP (all pairs).
+
+References
+----------
+S. Das Gupta, B. P. G. Van Parys and E. K. Ryu, "Branch-and-bound performance estimation
+programming: a unified methodology for constructing optimal optimization methods",
+Math. Program. 204, 2024 (locally optimal schedules, N <= 50).
+J. M. Altschuler and P. A. Parrilo, "Acceleration by stepsize hedging II: Silver stepsize
+schedule for smooth convex optimization", Math. Program., 2024.
+J. M. Danskin, "The theory of max-min, with applications", SIAM J. Appl. Math. 14, 1966.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .classes import FunctionClass, InitialCondition, Measure
+from .errors import InputError, SolverError
+from .pep import STAR, Problem, _coordinates
+from .schedules import Schedule, constant, silver
+from .solve import Status, WorstCase, worst_case
+
+__all__ = [
+    "StartResult",
+    "ScheduleResult",
+    "optimize_schedule",
+    "best_constant_step",
+    "worst_case_gradient",
+    "H_MIN",
+]
+
+#: Smallest step the optimizer may take (steps must be > 0).
+H_MIN = 1e-3
+#: Relative tolerance of the bounded 1-D search for the best constant step.
+XTOL_CONSTANT = 1e-7
+#: ``log w`` reported for a point whose PEP solve failed (the line search then backs off).
+FAILED_LOG_VALUE = 1e3
+#: Relative size of the first restart perturbation, and the gain a restart must bring.
+RESTART_SIGMA = 0.1
+RESTART_GAIN = 1e-10
+#: Trust region: accepted fraction of the predicted decrease, smallest radius, and the
+#: smallest predicted relative decrease worth a step.
+TR_ACCEPT = 0.1
+TR_MIN_RADIUS = 1e-7
+TR_MIN_DECREASE = 1e-11
+#: Steps of a neutral start.
+NEUTRAL_STEP = 1.5
+
+
+def worst_case_gradient(wc: WorstCase) -> np.ndarray:
+    """Gradient of the normalized worst case in the steps, from one primal-dual solution.
+
+    For the pair ``m = (i, j)`` with ``u = g_j``, ``v = x_i - x_j``, ``d = g_i - g_j``
+    (coordinates in the Gram basis) and ``c = 1 / (2 (1 - kappa))``,
+
+    .. math::
+
+        \\operatorname{tr}(A_{ij} G) = u^T G v + c\\, d^T G d + c \\kappa\\, v^T G v
+            - 2 c \\kappa\\, d^T G v,
+
+    and ``dv / dh_k = -e_{g_k} ([k < i] - [k < j])`` (``x*`` does not move), so
+
+    .. math::
+
+        \\frac{\\partial w}{\\partial h_k} = \\sum_{ij} \\lambda_{ij}\\,
+            \\big(G (u + 2 c \\kappa (v - d))\\big)_{g_k} ([k < i] - [k < j])
+            \\; - \\; 2 [\\text{dist}] (G x_N)_{g_k}.
+
+    Parameters
+    ----------
+    wc : WorstCase
+        A solved problem (its multipliers and Gram matrix are used).
+
+    Returns
+    -------
+    ndarray, shape (N,)
+        ``d w / d h_k`` of the normalized value (L = R = 1).
+
+    References
+    ----------
+    J. M. Danskin, "The theory of max-min, with applications", SIAM J. Appl. Math. 14, 1966
+    (the envelope theorem used here).
+
+    Examples
+    --------
+    >>> from pepstep import Problem, constant, worst_case
+    >>> g = worst_case_gradient(worst_case(Problem(constant(1.0, 1))))
+    >>> round(float(g[0]), 4)    # w = 1/(2(2h+1)) near h = 1: dw/dh = -1/(2h+1)^2
+    -0.1111
+    """
+    problem = wc.problem
+    fc = problem.function_class
+    has_min = fc.has_minimizer
+    steps = np.asarray(problem.schedule.steps, dtype=float)
+    n = steps.size
+    X, Gr, dim, off = _coordinates(steps, has_min)
+    X, Gr = X.toarray(), Gr.toarray()
+    keys = list(wc.multipliers)
+    lam = np.array([wc.multipliers[k] for k in keys])
+    pairs = np.array([[STAR if a == "*" else a, STAR if b == "*" else b] for a, b in keys], dtype=np.int64)
+    ri, rj = pairs[:, 0] + off, pairs[:, 1] + off
+    u, v, dg = Gr[rj], X[ri] - X[rj], Gr[ri] - Gr[rj]
+    kappa = fc.kappa
+    c = 1.0 / (2.0 * (1.0 - kappa))
+    G = 0.5 * (wc.gram + wc.gram.T)
+    W = (u + 2.0 * c * kappa * (v - dg)) @ G  # (M, dim)
+    gcol = np.arange(n) + (1 if has_min else 0)  # column of g_k in the basis
+    k = np.arange(n)
+    # [k < i] - [k < j], with x* (index -1) never moving.
+    before = lambda idx: ((k[None, :] < idx[:, None]) & (idx[:, None] != STAR)).astype(float)  # noqa: E731
+    s = before(pairs[:, 0]) - before(pairs[:, 1])
+    grad = ((lam[:, None] * W[:, gcol]) * s).sum(axis=0)
+    if problem.measure is Measure.DIST:
+        grad -= 2.0 * (G @ X[off + n])[gcol]
+    return grad
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """One start of the multistart optimization.
+
+    Attributes
+    ----------
+    kind : str
+        ``neutral`` (all steps 1.5), ``silver``, ``concat`` (optimized shorter schedules
+        around one long step), ``perturbed`` (a seeded random perturbation of the neutral
+        start) or ``warm`` (steps given by the caller).
+    seed : int or None
+        The seed of a ``perturbed`` start.
+    initial_steps, steps : tuple of float
+        Where the start began and where it ended.
+    value : float
+        The normalized worst case at ``steps`` (L = R = 1), as seen during the optimization.
+    pep_solves : int
+        PEP solves spent by this start.
+    iterations : int
+        Quasi-Newton iterations.
+    message : str
+        The optimizer's stopping message (or the solver error that ended the start).
+    """
+
+    kind: str
+    seed: int | None
+    initial_steps: tuple
+    steps: tuple
+    value: float
+    pep_solves: int
+    iterations: int
+    message: str
+
+    def to_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "seed": self.seed,
+            "value": self.value,
+            "pep_solves": self.pep_solves,
+            "iterations": self.iterations,
+            "message": self.message,
+            "initial_steps": list(self.initial_steps),
+            "steps": list(self.steps),
+        }
+
+
+@dataclass(frozen=True)
+class ScheduleResult:
+    """An optimized schedule and how it was found.
+
+    Attributes
+    ----------
+    schedule : Schedule
+        The best schedule found.
+    value : float
+        Its worst case in user units, re-evaluated with the full PEP (all pairs).
+    normalized_value : float
+        The same with ``L = R = 1``.
+    status : Status
+        Status of the final full-PEP evaluation.
+    problem : Problem
+        The problem with the optimized schedule.
+    starts : tuple of StartResult
+        Every start, in the order run.
+    winning_start : int
+        Index into ``starts`` of the winner.
+    best_constant_step, best_constant_value : float
+        The best constant schedule (1-D bounded search with the PEP) and its worst case
+        (user units), for comparison.
+    seconds : float
+        Wall time of the whole optimization.
+    pep_solves : int
+        PEP solves in all (starts, constant search, final evaluation).
+    final : WorstCase
+        The final full-PEP evaluation.
+    """
+
+    schedule: Schedule
+    value: float
+    normalized_value: float
+    status: Status
+    problem: Problem
+    starts: tuple
+    winning_start: int
+    best_constant_step: float
+    best_constant_value: float
+    seconds: float
+    pep_solves: int
+    final: WorstCase = field(repr=False)
+
+    @property
+    def steps(self) -> tuple:
+        return self.schedule.steps
+
+    @property
+    def ok(self) -> bool:
+        """Whether the final full-PEP evaluation is ``optimal``."""
+        return self.status is Status.OPTIMAL
+
+    @property
+    def num_steps(self) -> int:
+        return self.schedule.num_steps
+
+    def to_json(self) -> dict:
+        fc = self.problem.function_class
+        win = self.starts[self.winning_start]
+        return {
+            "steps": list(self.schedule.steps),
+            "value": self.value,
+            "normalized_value": self.normalized_value,
+            "status": self.status.value,
+            "num_steps": self.num_steps,
+            "class": fc.kind,
+            "L": fc.L,
+            "mu": fc.mu,
+            "measure": self.problem.measure.value,
+            "init": self.problem.init.value,
+            "R": self.problem.R,
+            "starts": [s.to_json() for s in self.starts],
+            "winning_start": {"index": self.winning_start, "kind": win.kind, "seed": win.seed},
+            "best_constant": {"step": self.best_constant_step, "value": self.best_constant_value},
+            "seconds": self.seconds,
+            "pep_solves": self.pep_solves,
+            "solver": self.final.solver,
+            "solver_version": self.final.solver_version,
+        }
+
+
+@dataclass(frozen=True)
+class _Partial:
+    steps: tuple
+    pep_solves: int
+
+
+class _Objective:
+    """``log w(h)`` and its gradient, with a cache and a solve counter."""
+
+    def __init__(self, template: Problem, solver: str, options: dict | None = None):
+        self.template = template
+        self.solver = solver
+        self.options = options
+        self.solves = 0
+        self.cache: dict = {}
+        self.best = (math.inf, None)
+        self.failures = 0
+
+    def problem(self, h) -> Problem:
+        t = self.template
+        return Problem(Schedule(tuple(float(x) for x in h)), t.function_class, t.measure, t.init, 1.0)
+
+    def solve(self, h) -> WorstCase | None:
+        """The full worst case at ``h`` (None if the solve failed)."""
+        wc = worst_case(self.problem(h), self.solver, throw=False, options=self.options)
+        self.solves += 1
+        if wc.status in (Status.OPTIMAL, Status.INACCURATE) and wc.normalized_value > 0:
+            w = wc.normalized_value
+            if w < self.best[0]:
+                self.best = (w, tuple(map(float, h)))
+            return wc
+        self.failures += 1
+        return None
+
+    def evaluate(self, h) -> tuple[float, np.ndarray]:
+        key = tuple(float(x) for x in np.round(np.asarray(h, dtype=float), 14))
+        if key in self.cache:
+            return self.cache[key]
+        wc = None
+        for shift in (0.0, 1e-9, -1e-9):
+            # A degenerate SDP at a kink of w can stall the solver; a shift of 1e-9 in the
+            # steps (far below the optimizer's resolution) moves it off the kink.
+            wc = worst_case(self.problem(np.asarray(key) * (1.0 + shift)), self.solver, throw=False,
+                            options=self.options)
+            self.solves += 1
+            if wc.status in (Status.OPTIMAL, Status.INACCURATE) and wc.normalized_value > 0:
+                break
+        else:
+            self.failures += 1
+            out = (math.inf, np.zeros(len(key)))
+            self.cache[key] = out
+            return out
+        w = wc.normalized_value
+        out = (w, worst_case_gradient(wc))
+        self.cache[key] = out
+        if w < self.best[0]:
+            self.best = (w, key)
+        return out
+
+    def log_fun(self, h) -> tuple[float, np.ndarray]:
+        w, g = self.evaluate(h)
+        if not math.isfinite(w):
+            return FAILED_LOG_VALUE, g  # a failed solve reads as a very bad point; the line search backs off
+        return math.log(w), g / w
+
+    def value(self, h) -> float:
+        return self.evaluate(h)[0]
+
+
+def _validate(num_steps, starts, max_step, seed) -> None:
+    if not isinstance(num_steps, int | np.integer) or isinstance(num_steps, bool) or num_steps < 1:
+        raise InputError(f"The number of steps must be a positive integer. Got num_steps={num_steps!r}.")
+    if not isinstance(starts, int | np.integer) or isinstance(starts, bool) or starts < 1:
+        raise InputError(f"The number of starts must be a positive integer. Got starts={starts!r}.")
+    if max_step is not None:
+        try:
+            ms = float(max_step)
+        except (TypeError, ValueError):
+            raise InputError(f"The 'max_step' must be a number. Got max_step={max_step!r}.") from None
+        if not math.isfinite(ms) or ms <= H_MIN:
+            raise InputError(f"The 'max_step' must be finite and > {H_MIN}. Got max_step={max_step!r}.")
+    if not isinstance(seed, int | np.integer) or isinstance(seed, bool):
+        raise InputError(f"The 'seed' must be an integer. Got seed={seed!r}.")
+
+
+def default_max_step(num_steps: int) -> float:
+    """Upper bound on each step when none is given: ``max(4, 2 N)`` (optimal schedules for
+    N <= 50 have their longest step below ``N``)."""
+    return max(4.0, 2.0 * num_steps)
+
+
+def best_constant_step(template: Problem, max_step: float, solver: str = "clarabel", counter=None):
+    """The best constant step ``h`` in ``(H_MIN, min(max_step, 2))`` by a bounded 1-D search.
+
+    Returns ``(h, normalized value)``. ``w(h)`` of a constant schedule is unimodal on
+    ``(0, 2)`` for the convex class (``(1/2) max(1/(2Nh+1), (1-h)^(2N))``, Rotaru, Glineur
+    & Patrinos 2024); steps ``>= 2`` diverge on quadratics.
+    """
+    from scipy.optimize import minimize_scalar
+
+    obj = counter or _Objective(template, solver)
+    n = template.num_steps
+    hi = min(float(max_step), 2.0)
+    res = minimize_scalar(
+        lambda h: obj.value(np.full(n, h)), bounds=(H_MIN, hi), method="bounded", options={"xatol": XTOL_CONSTANT}
+    )
+    h = float(res.x)
+    return h, obj.value(np.full(n, h))
+
+
+def _concat_start(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Two optimized shorter schedules around one long step ``2 + (sum(left) + sum(right)) / 2``.
+
+    For the silver schedule this is exact: ``silver(2^k - 1)`` is two copies of
+    ``silver(2^(k-1) - 1)`` around ``1 + rho^(k-1) = 2 + sum(silver(2^(k-1) - 1))``.
+    """
+    mid = 2.0 + 0.5 * (left.sum() + right.sum())
+    return np.concatenate([left, [mid], right])
+
+
+def _splits(num_steps: int) -> list:
+    """Lengths ``(a, N - 1 - a)`` of the two halves of a ``concat`` start, most balanced first."""
+    a = range(num_steps)
+    return sorted(((i, num_steps - 1 - i) for i in a), key=lambda p: (abs(p[0] - p[1]), -p[0]))
+
+
+def _start_points(num_steps, starts, seed, warm, max_step, optimize_shorter, function_class):
+    """``(kind, seed, steps)`` of each start, in order."""
+    n = num_steps
+    out = [("neutral", None, np.full(n, NEUTRAL_STEP))]
+    if warm is not None:
+        out.append(("warm", None, np.asarray(warm, dtype=float)))
+    if n >= 2:
+        out.append(("silver", None, np.asarray(silver(n).steps)))
+    if n >= 2 and optimize_shorter is not None and function_class.kind == "convex":
+        for a, b in _splits(n):
+            if len(out) >= starts - 1:
+                break
+            left = np.asarray(optimize_shorter(a)) if a else np.zeros(0)
+            right = np.asarray(optimize_shorter(b)) if b else np.zeros(0)
+            out.append((f"concat:{a}+1+{b}", None, _concat_start(left, right)))
+    k = 0
+    while len(out) < starts:
+        s = seed + k
+        rng = np.random.default_rng(s)
+        out.append(("perturbed", s, NEUTRAL_STEP * np.exp(rng.normal(0.0, 0.5, n))))
+        k += 1
+    out = out[:starts]
+    return [(kind, s, np.clip(h, H_MIN, max_step)) for kind, s, h in out]
+
+
+def _step_model(wc: WorstCase, h: np.ndarray, radius: float, lo: np.ndarray, hi: np.ndarray, solver: str):
+    """Solve the linearized dual around ``(h, lambda0)`` within ``|dh|_inf <= radius``.
+
+    The dual of the PEP, ``min tau`` s.t. ``S(h, lambda, tau) = tau B + sum lambda_m A_m(h) - C(h)
+    >= 0`` and the function-value identity, is bilinear in ``(h, lambda)``. Its model
+
+    .. math::
+
+        \\min_{\tau, \\lambda \\ge 0, dh} \tau \\quad \text{s.t.} \\quad
+        S(h, \\lambda, \tau) + \\sum_k dh_k \\Big(\\sum_m \\lambda^0_m \\partial_k A_m
+        - \\partial_k C\\Big) \\succeq 0
+
+    drops only the product ``(lambda - lambda0) dh`` (second order) and keeps every
+    worst-case function at once, so it sees the kinks of ``w`` that a gradient does not.
+    Returns ``(dh, model value)`` (normalized).
+    """
+    import cvxpy as cp
+
+    from .pep import build_pep
+
+    problem = wc.problem
+    n = h.size
+    base = build_pep(problem)
+    keys = [tuple(STAR if x == "*" else x for x in k) for k in wc.multipliers]
+    order = {k: m for m, k in enumerate(keys)}
+    lam0 = np.array([wc.multipliers[k] for k in wc.multipliers])
+    lam0 = lam0[[order[tuple(p)] for p in base.pairs.tolist()]]
+    d = base.dim
+    # Central differences of the (at most quadratic in h) data are exact derivatives.
+    eps = 1e-3
+    D = np.zeros((d * d, n))
+    for k in range(n):
+        e = np.zeros(n)
+        e[k] = eps
+        plus = build_pep(_with_steps(problem, h + e))
+        minus = build_pep(_with_steps(problem, np.maximum(h - e, H_MIN / 2)))
+        step = (h + e)[k] - np.maximum(h - e, H_MIN / 2)[k]
+        dA = (plus.interp_G - minus.interp_G).T @ lam0 / step
+        dC = np.asarray((plus.obj_G - minus.obj_G).todense()).ravel() / step
+        D[:, k] = dA - dC
+    scale = max(wc.normalized_value, 1e-300)
+    m = base.pairs.shape[0]
+    lam = cp.Variable(m, nonneg=True)
+    tau = cp.Variable(nonneg=True)
+    dh = cp.Variable(n)
+    dense_row = lambda mat: np.asarray(mat.todense()).ravel()  # noqa: E731
+    vec = base.interp_G.T @ lam + tau * dense_row(base.init_G) - dense_row(base.obj_G) / scale + D @ dh / scale
+    cons = []
+    if base.min_G is not None:
+        nu = cp.Variable(base.min_G.shape[0], nonneg=True)
+        vec = vec - base.min_G.T @ nu
+        cons.append(cp.sum(nu) == 1.0 / scale)
+    S = cp.reshape(vec, (d, d), order="C")
+    cons += [
+        base.interp_F.T @ lam + tau * base.init_F == base.obj_F / scale,
+        (S + S.T) / 2 >> 0,
+        cp.abs(dh) <= radius,
+        h + dh >= lo,
+        h + dh <= hi,
+    ]
+    prob = cp.Problem(cp.Minimize(tau), cons)
+    from .solve import get_backend
+
+    backend = get_backend(solver)
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            prob.solve(solver=backend.cvxpy_name, **backend.options)
+    except cp.error.SolverError:
+        return None, math.inf
+    if prob.status not in ("optimal", "optimal_inaccurate") or dh.value is None:
+        return None, math.inf
+    return np.asarray(dh.value, dtype=float), float(tau.value) * scale
+
+
+def _with_steps(problem: Problem, h) -> Problem:
+    return Problem(Schedule(tuple(float(x) for x in h)), problem.function_class, problem.measure, problem.init, 1.0)
+
+
+def _trust_region(obj: _Objective, h0: np.ndarray, bounds, max_iter: int, radius: float = 0.5):
+    """Sequential linearized-dual steps (:func:`_step_model`) with a trust region.
+
+    A step is accepted when the exact worst case falls by at least ``TR_ACCEPT`` of the
+    model's predicted decrease; the radius doubles after a good step at the boundary and is
+    quartered after a rejected one. Stops below ``TR_MIN_RADIUS`` or at ``max_iter``.
+    """
+    lo = np.array([b[0] for b in bounds])
+    hi = np.array([b[1] for b in bounds])
+    h = np.clip(np.asarray(h0, dtype=float), lo, hi)
+    wc = obj.solve(h)
+    it = 0
+    msg = "radius below tolerance"
+    while it < max_iter and radius > TR_MIN_RADIUS and wc is not None:
+        it += 1
+        w = wc.normalized_value
+        dh, model = _step_model(wc, h, radius, lo, hi, obj.solver)
+        obj.solves += 1
+        if dh is None:
+            radius *= 0.25
+            continue
+        predicted = w - model
+        if predicted <= TR_MIN_DECREASE * w:
+            msg = "no predicted decrease"
+            break
+        h_new = np.clip(h + dh, lo, hi)
+        wc_new = obj.solve(h_new)
+        if wc_new is not None and w - wc_new.normalized_value >= TR_ACCEPT * predicted:
+            if np.max(np.abs(dh)) >= 0.9 * radius and w - wc_new.normalized_value >= 0.75 * predicted:
+                radius *= 2.0
+            h, wc = h_new, wc_new
+        else:
+            radius *= 0.25
+    else:
+        if it >= max_iter:
+            msg = "iteration limit"
+    return h, it, msg
+
+
+def _lbfgsb(obj: _Objective, h0: np.ndarray, bounds, max_iter: int):
+    from scipy.optimize import minimize
+
+    res = minimize(
+        obj.log_fun,
+        h0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 20},
+    )
+    return np.asarray(res.x), int(res.nit), str(res.message)
+
+
+def _run_start(obj: _Objective, h0: np.ndarray, bounds, max_iter: int, rng=None, restarts: int = 0,
+               method: str = "trust-region"):
+    """One start: a local method from ``h0``, then ``restarts`` seeded perturbed restarts.
+
+    ``w`` is nonsmooth where the worst-case function switches and local methods stop at
+    such kinks or in local minima. A restart multiplies the best steps by
+    ``exp(sigma z)``, ``z ~ N(0, 1)``, and keeps the result if it is better; ``sigma``
+    halves after each unsuccessful restart.
+    """
+    local = _trust_region if method == "trust-region" else _lbfgsb
+    h, nit, msg = local(obj, h0, bounds, max_iter)
+    w = obj.value(h)
+    lo = np.array([b[0] for b in bounds])
+    hi = np.array([b[1] for b in bounds])
+    sigma = RESTART_SIGMA
+    for _ in range(restarts):
+        trial = np.clip(h * np.exp(sigma * rng.normal(size=h.size)), lo, hi)
+        h2, nit2, msg2 = local(obj, trial, bounds, max_iter)
+        nit += nit2
+        w2 = obj.value(h2)
+        if w2 < w * (1.0 - RESTART_GAIN):
+            h, w, msg = h2, w2, msg2
+        else:
+            sigma *= 0.5
+    return h, nit, msg
+
+
+def optimize_schedule(
+    num_steps: int,
+    *,
+    function_class: FunctionClass = FunctionClass(),  # noqa: B008 - frozen, immutable default
+    measure: Measure | str = "fgap",
+    init: InitialCondition | str | None = None,
+    starts: int = 4,
+    seed: int = 0,
+    max_step: float | None = None,
+    solver: str = "clarabel",
+    warm_start=None,
+    max_iter: int = 200,
+    restarts: int = 2,
+    method: str = "trust-region",
+    known: dict | None = None,
+    _final: bool = True,
+    recursive: bool = True,
+    progress: bool = False,
+    L_R: float = 1.0,
+) -> ScheduleResult:
+    """Minimize the exact worst case of gradient descent over the step-size schedule.
+
+    Solves ``min_{h in [H_MIN, max_step]^N} w(h)``, ``w`` the PEP value, by L-BFGS-B on
+    ``log w`` with envelope-theorem gradients (:func:`worst_case_gradient`) from several
+    starts, then re-evaluates the winner with the full PEP.
+
+    Parameters
+    ----------
+    num_steps : int
+        N >= 1.
+    function_class : FunctionClass
+        Class of functions (``L`` only scales the value).
+    measure, init : str
+        Performance measure and initial condition (``init`` defaults to ``dist``, or ``fgap``
+        for the nonconvex class).
+    starts : int
+        Number of starts (>= 1). In order: neutral (all 1.5), a caller's ``warm_start``,
+        silver, ``concat`` (convex class, N >= 3: optimized shorter schedules, found
+        recursively, around one long step), then seeded perturbations of the neutral start
+        (seeds ``seed, seed + 1, ...``).
+    seed : int
+        Base seed of the perturbed starts.
+    max_step : float, optional
+        Upper bound on every step; default ``max(4, 2N)``.
+    solver : str
+        PEP backend.
+    warm_start : sequence of float, optional
+        Extra start given by the caller.
+    max_iter : int
+        Iteration limit of each L-BFGS-B run.
+    recursive : bool
+        Allow the ``concat`` start (it optimizes the two shorter halves first, neutral start
+        only).
+    known : dict, optional
+        Schedules already optimized, by length (``{m: steps}``), for the ``concat`` starts;
+        read and extended in place (pass the same dict to a sequence of calls).
+    method : str
+        ``trust-region`` (default: sequential linearized-dual SDP steps, see
+        :func:`_trust_region`) or ``lbfgsb`` (L-BFGS-B on ``log w`` with envelope gradients).
+    restarts : int
+        Perturbed restarts after each start (see :func:`_run_start`).
+    progress : bool
+        Show a tqdm bar on stderr with the best value so far.
+    L_R : float
+        Size ``R`` (or Delta) of the initial condition, used only for the reported value.
+
+    Returns
+    -------
+    ScheduleResult
+
+    References
+    ----------
+    S. Das Gupta, B. P. G. Van Parys and E. K. Ryu, Math. Program. 204, 2024 (locally
+    optimal schedules for N <= 50, reproduced here within 1e-5 for N <= 10).
+
+    Examples
+    --------
+    >>> r = optimize_schedule(1, starts=1)
+    >>> round(r.steps[0], 4), round(r.value, 6)          # h = 3/2, w = 1/8
+    (1.5, 0.125)
+    """
+    start_time = time.perf_counter()
+    _validate(num_steps, starts, max_step, seed)
+    num_steps, starts, seed = int(num_steps), int(starts), int(seed)
+    if init is None:
+        init = "dist" if function_class.has_minimizer else "fgap"
+    template = Problem(constant(1.0, num_steps), function_class, measure, init, L_R)
+    hi = default_max_step(num_steps) if max_step is None else float(max_step)
+    obj = _Objective(template, solver)
+    bounds = [(H_MIN, hi)] * num_steps
+
+    cache = {} if known is None else known
+
+    def optimize_shorter(m: int):
+        # The halves of a ``concat`` start: the best schedule of length m, found the same
+        # way (recursively; every length is optimized once per call tree).
+        if m not in cache:
+            if m == 1:
+                cache[m] = (NEUTRAL_STEP,)
+            else:
+                sub = optimize_schedule(
+                    m, function_class=function_class, measure=measure, init=init, starts=starts,
+                    seed=seed, max_step=max_step, solver=solver, max_iter=max_iter,
+                    restarts=restarts, method=method, recursive=recursive, known=cache, _final=False,
+                )
+                obj.solves += sub.pep_solves
+        return cache[m]
+
+    points = _start_points(
+        num_steps, starts, seed, warm_start, hi, optimize_shorter if recursive else None, function_class
+    )
+    results = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(points), desc=f"optimize N={num_steps}", unit="start", leave=False)
+    try:
+        for kind, s, h0 in points:
+            before = obj.solves
+            try:
+                rng = np.random.default_rng([seed, len(results)])
+                h, nit, msg = _run_start(obj, h0, bounds, max_iter, rng, restarts, method)
+                w = obj.value(h)
+            except SolverError as exc:
+                h, nit, msg, w = h0, 0, str(exc), math.inf
+            results.append(
+                StartResult(kind, s, tuple(map(float, h0)), tuple(map(float, h)), w, obj.solves - before, nit, msg)
+            )
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(best=f"{min(r.value for r in results):.10g}")
+    finally:
+        if bar is not None:
+            bar.close()
+    win = int(np.argmin([r.value for r in results]))
+    if not math.isfinite(results[win].value):
+        raise SolverError(f"Every start failed for N={num_steps}: {results[win].message}")
+    cache[num_steps] = results[win].steps
+    if not _final:  # a recursive call: only the steps and the cost are needed
+        return _Partial(results[win].steps, obj.solves)
+    best = Schedule(results[win].steps, name=f"optimized:{num_steps}")
+    const_h, const_w = best_constant_step(template, hi, solver, counter=obj)
+    problem = Problem(best, function_class, template.measure, template.init, L_R)
+    final = worst_case(problem, solver, throw=False)
+    obj.solves += 1
+    scale = final.value / final.normalized_value if final.normalized_value else 1.0
+    return ScheduleResult(
+        schedule=best,
+        value=final.value,
+        normalized_value=final.normalized_value,
+        status=final.status,
+        problem=problem,
+        starts=tuple(results),
+        winning_start=win,
+        best_constant_step=const_h,
+        best_constant_value=const_w * scale,
+        seconds=time.perf_counter() - start_time,
+        pep_solves=obj.solves,
+        final=final,
+    )
+
+
+def plot_schedule(result: ScheduleResult, path) -> None:
+    """Bar chart of the optimized steps on a log y-axis, written to ``path`` (PNG).
+
+    matplotlib is imported here, with the non-interactive Agg backend.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = np.asarray(result.steps)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.16 * steps.size + 3.0), 4.0))
+    ax.bar(np.arange(steps.size), steps, color="tab:blue")
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration k")
+    ax.set_ylabel("normalized step h_k (step = h_k / L)")
+    ax.set_title(f"optimized schedule, N = {result.num_steps}, worst case {result.value:.6g}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def certify_schedule(result: ScheduleResult, solver: str = "clarabel"):
+    """An exact rational certificate of the optimized schedule's worst case.
+
+    Calls :func:`pepstep.certify.certify` (imported here); raises :class:`InputError` if
+    certificates are not available in this installation.
+    """
+    try:
+        from .certify import certify
+    except ImportError:
+        raise InputError("certificates are not available") from None
+    return certify(result.problem, solver=solver)
