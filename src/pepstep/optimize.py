@@ -441,9 +441,8 @@ def _step_model(wc: WorstCase, h: np.ndarray, radius: float, lo: np.ndarray, hi:
     worst-case function at once, so it sees the kinks of ``w`` that a gradient does not.
     Returns ``(dh, model value)`` (normalized).
     """
-    import cvxpy as cp
-
     from .pep import build_pep
+    from .solve import solve_linearized_step
 
     problem = wc.problem
     n = h.size
@@ -465,41 +464,7 @@ def _step_model(wc: WorstCase, h: np.ndarray, radius: float, lo: np.ndarray, hi:
         dA = (plus.interp_G - minus.interp_G).T @ lam0 / step
         dC = np.asarray((plus.obj_G - minus.obj_G).todense()).ravel() / step
         D[:, k] = dA - dC
-    scale = max(wc.normalized_value, 1e-300)
-    m = base.pairs.shape[0]
-    lam = cp.Variable(m, nonneg=True)
-    tau = cp.Variable(nonneg=True)
-    dh = cp.Variable(n)
-    dense_row = lambda mat: np.asarray(mat.todense()).ravel()  # noqa: E731
-    vec = base.interp_G.T @ lam + tau * dense_row(base.init_G) - dense_row(base.obj_G) / scale + D @ dh / scale
-    cons = []
-    if base.min_G is not None:
-        nu = cp.Variable(base.min_G.shape[0], nonneg=True)
-        vec = vec - base.min_G.T @ nu
-        cons.append(cp.sum(nu) == 1.0 / scale)
-    S = cp.reshape(vec, (d, d), order="C")
-    cons += [
-        base.interp_F.T @ lam + tau * base.init_F == base.obj_F / scale,
-        (S + S.T) / 2 >> 0,
-        cp.abs(dh) <= radius,
-        h + dh >= lo,
-        h + dh <= hi,
-    ]
-    prob = cp.Problem(cp.Minimize(tau), cons)
-    from .solve import get_backend
-
-    backend = get_backend(solver)
-    try:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            prob.solve(solver=backend.cvxpy_name, **backend.options)
-    except cp.error.SolverError:
-        return None, math.inf
-    if prob.status not in ("optimal", "optimal_inaccurate") or dh.value is None:
-        return None, math.inf
-    return np.asarray(dh.value, dtype=float), float(tau.value) * scale
+    return solve_linearized_step(base, D, h, radius, lo, hi, solver, objective_scale=wc.normalized_value)
 
 
 def _with_steps(problem: Problem, h) -> Problem:

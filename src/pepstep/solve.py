@@ -331,39 +331,12 @@ def solve_pep(
     back after it): interior-point tolerances are partly absolute, so a worst case of
     1e-6 is solved as a problem of value about 1 to keep its relative accuracy.
     """
-    import cvxpy as cp
-
     backend = get_backend(solver)
     backend.ensure_available()
-    d, m = data.dim, data.pairs.shape[0]
+    d = data.dim
     sc = objective_scale
-    lam = cp.Variable(m, nonneg=True)
-    tau = cp.Variable(nonneg=True)
-    dense_row = lambda mat: np.asarray(mat.todense()).ravel()  # noqa: E731
-    vec = data.interp_G.T @ lam + tau * dense_row(data.init_G) - dense_row(data.obj_G) / sc
-    nu = None
-    constraints = []
-    if data.min_G is not None:
-        nu = cp.Variable(data.min_G.shape[0], nonneg=True)
-        vec = vec - data.min_G.T @ nu
-        constraints.append(cp.sum(nu) == 1.0 / sc)
-    S = cp.reshape(vec, (d, d), order="C")
-    identity = data.interp_F.T @ lam + tau * data.init_F == data.obj_F / sc
-    psd = (S + S.T) / 2 >> 0
-    constraints += [identity, psd]
-    prob = cp.Problem(cp.Minimize(tau), constraints)
-    opts = dict(backend.options)
-    opts.update(options or {})
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            prob.solve(solver=backend.cvxpy_name, **opts)
-        raw_status = prob.status
-    except cp.error.SolverError as exc:
-        raw_status = "solver_error"
-        detail = str(exc)
-    else:
-        detail = ""
+    model = dual_model(data, objective_scale)
+    raw_status, detail = run_model(model.problem, backend, options)
     if raw_status not in backend.status_table:
         raise SolverError(f"The {backend.name} solver returned an unknown status {raw_status!r}.")
     status = backend.status_table[raw_status]
@@ -381,13 +354,13 @@ def solve_pep(
     }
     if status not in (Status.OPTIMAL, Status.INACCURATE):
         return out
-    Gv = np.asarray(psd.dual_value, dtype=float)
-    Fv = -np.asarray(identity.dual_value, dtype=float).ravel()
-    lam_v = sc * np.asarray(lam.value, dtype=float).ravel()
-    tau_v = sc * float(tau.value)
-    nu_v = None if nu is None else sc * np.asarray(nu.value, dtype=float).ravel()
+    Gv = np.asarray(model.psd.dual_value, dtype=float)
+    Fv = -np.asarray(model.identity.dual_value, dtype=float).ravel()
+    lam_v = sc * np.asarray(model.lam.value, dtype=float).ravel()
+    tau_v = sc * float(model.tau.value)
+    nu_v = None if model.nu is None else sc * np.asarray(model.nu.value, dtype=float).ravel()
     tv = None
-    if nu is not None:
+    if model.nu is not None:
         tv = float(np.min(data.min_G @ Gv.reshape(-1)))
     residuals = recheck(data, Gv, Fv, tv, lam_v, tau_v, nu_v)
     if status is Status.OPTIMAL and not residuals_ok(residuals):
@@ -404,6 +377,88 @@ def solve_pep(
     return out
 
 
+@dataclass(frozen=True)
+class DualModel:
+    """The cvxpy model of the dual PEP and its named parts (see :func:`dual_model`)."""
+
+    problem: object
+    lam: object
+    tau: object
+    nu: object | None
+    identity: object
+    psd: object
+
+
+def dual_model(data: PEPData, objective_scale: float = 1.0, *, slack_term=None, constraints=()) -> DualModel:
+    """The dual PEP as a cvxpy model: minimize ``tau`` subject to
+
+    ``S = tau B + sum_m lambda_m A_m - C/s (- sum_k nu_k Q_k) (+ slack_term) >= 0``, the
+    function-value identity ``sum_m lambda_m (e_j - e_i) + tau b = c/s``, ``lambda, tau >= 0``
+    (``s`` the objective scale). ``slack_term`` (a cvxpy expression over ``vec(S)``) and
+    ``constraints`` let callers extend the model, e.g. a linearized step in the schedule.
+    """
+    import cvxpy as cp
+
+    d, m = data.dim, data.pairs.shape[0]
+    sc = objective_scale
+    lam = cp.Variable(m, nonneg=True)
+    tau = cp.Variable(nonneg=True)
+    vec = data.interp_G.T @ lam + tau * _dense_row(data.init_G) - _dense_row(data.obj_G) / sc
+    nu = None
+    cons = list(constraints)
+    if data.min_G is not None:
+        nu = cp.Variable(data.min_G.shape[0], nonneg=True)
+        vec = vec - data.min_G.T @ nu
+        cons.append(cp.sum(nu) == 1.0 / sc)
+    if slack_term is not None:
+        vec = vec + slack_term
+    S = cp.reshape(vec, (d, d), order="C")
+    identity = data.interp_F.T @ lam + tau * data.init_F == data.obj_F / sc
+    psd = (S + S.T) / 2 >> 0
+    cons += [identity, psd]
+    return DualModel(cp.Problem(cp.Minimize(tau), cons), lam, tau, nu, identity, psd)
+
+
+def solve_linearized_step(data: PEPData, D, h, radius, lo, hi, solver: str, *, objective_scale: float = 1.0):
+    """One trust-region step of schedule optimization: the dual PEP with its slack
+    linearized in the steps, ``S(lambda, tau) + D dh``, over ``|dh| <= radius`` and
+    ``lo <= h + dh <= hi``. Returns ``(dh, model value)`` or ``(None, inf)`` on failure.
+    """
+    import cvxpy as cp
+
+    scale = max(objective_scale, 1e-300)
+    dh = cp.Variable(np.asarray(h).size)
+    model = dual_model(
+        data, scale, slack_term=D @ dh / scale, constraints=[cp.abs(dh) <= radius, h + dh >= lo, h + dh <= hi]
+    )
+    status, _ = run_model(model.problem, get_backend(solver))
+    if status not in ("optimal", "optimal_inaccurate") or dh.value is None:
+        return None, float("inf")
+    return np.asarray(dh.value, dtype=float), float(model.tau.value) * scale
+
+
+def _dense_row(mat) -> np.ndarray:
+    return np.asarray(mat.todense()).ravel()
+
+
+def run_model(problem, backend: Backend, options: dict | None = None) -> tuple[str, str]:
+    """Solve a cvxpy problem with ``backend``'s defaults (overridden by ``options``).
+
+    Returns cvxpy's status string (``"solver_error"`` when the solver raised) and a detail.
+    """
+    import cvxpy as cp
+
+    opts = dict(backend.options)
+    opts.update(options or {})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            problem.solve(solver=backend.cvxpy_name, **opts)
+    except cp.error.SolverError as exc:
+        return "solver_error", str(exc)
+    return problem.status, ""
+
+
 def residuals_ok(residuals: dict) -> bool:
     return (
         residuals["gap"] <= RTOL_GAP
@@ -415,8 +470,7 @@ def residuals_ok(residuals: dict) -> bool:
 def dual_slack(data: PEPData, lam: np.ndarray, tau: float, nu: np.ndarray | None) -> np.ndarray:
     """``S = tau B + sum_m lambda_m A_m - C (- sum_k nu_k Q_k)`` as a dense symmetric matrix."""
     d = data.dim
-    vec = data.interp_G.T @ lam + tau * np.asarray(data.init_G.todense()).ravel()
-    vec = vec - np.asarray(data.obj_G.todense()).ravel()
+    vec = data.interp_G.T @ lam + tau * _dense_row(data.init_G) - _dense_row(data.obj_G)
     if nu is not None and data.min_G is not None:
         vec = vec - data.min_G.T @ nu
     S = np.asarray(vec).reshape(d, d)
