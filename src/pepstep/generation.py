@@ -74,13 +74,16 @@ __all__ = [
 ]
 
 #: Largest violation of an interpolation inequality, relative to the value, accepted
-#: as "feasible for the full PEP". The solvers' primal Gram matrix is accurate to
-#: about 1e-9 relative with Clarabel (measured max violations 1e-7 at N = 31).
-RTOL_VIOLATION = 1e-6
+#: as "feasible for the full PEP". Measured noise of the primal Gram matrix: about 1e-7
+#: of the value with Clarabel at N = 31, 1.4e-6 with ``schur`` at N = 127 (constant
+#: steps, where the consecutive pairs are exact), so a smaller tolerance adds pairs
+#: for noise. The value itself (the dual bound) is accurate to about 3e-7 there.
+RTOL_VIOLATION = 1e-5
 #: CVXOPT settings of the ``schur`` route. The Schur matrix squares the conditioning of
-#: the KKT system; three steps of iterative refinement with the exact operators keep the
+#: the KKT system; six steps of iterative refinement with the exact operators keep the
 #: Gram matrix accurate (measured at silver N = 7, all pairs: largest violation 3e-5 of
-#: the value with CVXOPT's default of one step, 1e-8 with three).
+#: the value with CVXOPT's default of one step, 1e-8 with three; six made the small
+#: cases of all classes pass the re-check).
 SCHUR_OPTIONS = {
     "abstol": 1e-9,
     "reltol": 1e-9,
@@ -91,9 +94,17 @@ SCHUR_OPTIONS = {
 }
 #: Solvers for the working-set SDPs: pepstep's Schur route plus the cvxpy backends.
 GENERATION_SOLVERS = ("auto", "schur", "clarabel", "cvxopt", "scs", "mosek")
-#: ``auto`` picks ``clarabel`` up to this many steps and ``schur`` above (measured in
-#: benchmarks/bench_scale.py on a 2-core machine; see results/bench_scale.csv).
-AUTO_SCHUR_FROM = 32
+#: ``auto`` chooses per round: ``schur`` while the working set has at most this fraction
+#: of ``d(d+1)/2`` pairs (d = N + 2, the order of Clarabel's dense PSD block), ``clarabel``
+#: beyond. An interior-point iteration costs about K^3 / 3 flops with ``schur`` (K pairs)
+#: and (d(d+1)/2)^3 / 3 with Clarabel (measured: benchmarks/bench_scale.py).
+AUTO_SCHUR_RATIO = 0.5
+#: ``auto`` stops generating once the working set would pass this fraction of all pairs
+#: and solves the full PEP with ``AUTO_FULL_SOLVER`` instead: schedules like silver need
+#: O(N^2) pairs (measured: 2171 of 4160 at N = 63, 145 s in 7 rounds, where SCS on the
+#: full PEP took 12 s to a relative error of 1e-10).
+AUTO_FULL_FRACTION = 0.1
+AUTO_FULL_SOLVER = "scs"
 
 
 @dataclass(frozen=True)
@@ -103,7 +114,9 @@ class GenerationInfo:
     Attributes
     ----------
     solver : str
-        The working-set solver that ran (``schur`` or a cvxpy backend).
+        The working-set solver asked for (``auto``, ``schur`` or a cvxpy backend).
+    round_solvers : tuple of str
+        The solver that ran in each round.
     pairs_used : int
         Interpolation pairs in the final working set (of ``total_pairs``).
     total_pairs : int
@@ -137,6 +150,7 @@ class GenerationInfo:
     round_seconds: tuple
     round_pairs: tuple
     round_values: tuple
+    round_solvers: tuple
 
 
 @dataclass(frozen=True)
@@ -160,9 +174,19 @@ class GeneratedWorstCase:
         return self.worst_case.status
 
 
-def choose_solver(num_steps: int) -> str:
-    """The working-set solver ``auto`` uses for ``num_steps`` steps (see ``AUTO_SCHUR_FROM``)."""
-    return "clarabel" if num_steps < AUTO_SCHUR_FROM else "schur"
+def choose_solver(num_steps: int, num_pairs: int, has_minimizer: bool = True) -> str:
+    """The working-set solver ``auto`` uses for ``num_pairs`` pairs at ``num_steps`` steps.
+
+    ``schur`` when ``num_pairs <= AUTO_SCHUR_RATIO * d (d + 1) / 2`` (d the Gram order),
+    else ``clarabel``.
+
+    Examples
+    --------
+    >>> choose_solver(127, 4 * 127), choose_solver(31, 900)
+    ('schur', 'clarabel')
+    """
+    d = num_steps + (2 if has_minimizer else 1)
+    return "schur" if num_pairs <= AUTO_SCHUR_RATIO * d * (d + 1) / 2 else "clarabel"
 
 
 # --------------------------------------------------------------------------- geometry
@@ -485,9 +509,9 @@ class _SchurSDP:
             Y = self.basis.gram_products(Pw)
             H = self.schur(Y)
             H[np.diag_indices(K)] += di2
-            cf = _cholesky(H)
-            HiAt = sla.cho_solve(cf, A.T, check_finite=False)
-            S2 = _cholesky(A @ HiAt)
+            solve_H = _factor(H)
+            HiAt = solve_H(A.T)
+            solve_S2 = _factor(A @ HiAt)
 
             def f(x, y, z):
                 bx = np.asarray(x).ravel()
@@ -496,8 +520,8 @@ class _SchurSDP:
                 bz_l, bz_s = bz[:K], sym(bz[K:], d)
                 # G^T W^{-1} W^{-T} bz
                 rhs = bx - di2 * bz_l - self.inner(Pw @ bz_s @ Pw)
-                Hr = sla.cho_solve(cf, rhs, check_finite=False)
-                uy = sla.cho_solve(S2, A @ Hr - by, check_finite=False)
+                Hr = solve_H(rhs)
+                uy = solve_S2(A @ Hr - by)
                 ux = Hr - HiAt @ uy
                 # W uz = W^{-T} (G ux - bz)
                 wz_l = np.sqrt(di2) * (-ux - bz_l)
@@ -553,16 +577,19 @@ class _SchurSDP:
         }
 
 
-def _cholesky(H: np.ndarray):
-    """Cholesky factor, or ArithmeticError (CVXOPT then stops and returns its last iterate).
+def _factor(H: np.ndarray):
+    """A solver for ``H u = r`` by Cholesky, or ArithmeticError (CVXOPT then stops).
 
     Near the optimum the Schur matrix loses definiteness to rounding (it squares the
-    conditioning of the KKT system); shifting it was tried and spoils the iterates.
+    conditioning of the KKT system); CVXOPT then returns its last iterate, which the
+    re-check judges. Tried and rejected (measured at constant 1.5, N = 127): a diagonal
+    shift (spoils the iterates) and LU with pivoting (100 iterations, violations 3e-4).
     """
     try:
-        return sla.cho_factor(H, lower=True, check_finite=False)
+        cf = sla.cho_factor(H, lower=True, check_finite=False)
     except (np.linalg.LinAlgError, ValueError) as exc:
         raise ArithmeticError(str(exc)) from None
+    return lambda r: sla.cho_solve(cf, r, check_finite=False)
 
 
 # ------------------------------------------------------------------ the loop
@@ -642,7 +669,9 @@ def worst_case_generated(
     ----------
     problem : Problem
     solver : str
-        ``auto`` (``clarabel`` below ``AUTO_SCHUR_FROM`` steps, ``schur`` from there),
+        ``auto`` (per round, :func:`choose_solver`: ``schur`` for small working sets,
+        ``clarabel`` for large ones; past ``AUTO_FULL_FRACTION`` of all pairs, one full
+        solve with ``AUTO_FULL_SOLVER``),
         ``schur`` (CVXOPT with pepstep's low-rank Schur-complement KKT solver), or a
         cvxpy backend: ``clarabel``, ``cvxopt``, ``scs``, ``mosek``.
     initial : "consecutive", "all" or array (M, 2)
@@ -653,7 +682,9 @@ def worst_case_generated(
     max_rounds : int
         Solves before giving up (the result is then ``inaccurate``).
     batch : int, optional
-        Pairs added per round, most violated first; ``N + 2`` by default.
+        Pairs added per round, most violated first. By default ``max(N + 2, K / 2)`` for
+        a working set of K pairs: the set grows geometrically, so schedules whose
+        certificates use O(N^2) pairs (silver) need O(log N) rounds, not O(N).
     throw : bool
         Raise :class:`SolverError` unless the result is ``optimal`` and exact.
     options : dict, optional
@@ -688,8 +719,6 @@ def worst_case_generated(
         raise InputError(f"The 'max_rounds' must be an integer >= 1. Got max_rounds={max_rounds!r}.")
     fc = problem.function_class
     n = problem.num_steps
-    if solver == "auto":
-        solver = choose_solver(n)
     basis = _Basis(np.asarray(problem.schedule.steps, dtype=float), fc.has_minimizer)
     P = basis.P
     total = P * (P - 1)
@@ -711,22 +740,29 @@ def worst_case_generated(
     in_set[pairs[:, 0] + basis.off, pairs[:, 1] + basis.off] = True
     pts_all = np.argwhere(in_set)
     pairs = pts_all - basis.off  # unique, sorted
+    fixed_batch = batch is not None
     batch = P if batch is None else int(batch)
     if batch < 1:
         raise InputError(f"The 'batch' must be >= 1. Got batch={batch!r}.")
 
     scale = 1.0
-    secs, sizes, values = [], [], []
+    secs, sizes, values, solvers_used = [], [], [], []
+    go_full = False
     out, max_rel = None, np.inf
     rounds = 0
     for _ in range(int(max_rounds)):
         t0 = time.perf_counter()
         solved = pairs
-        out = _solve_round(problem, pairs, basis, solver, scale, options)
+        if go_full:
+            used = AUTO_FULL_SOLVER
+        else:
+            used = choose_solver(n, pairs.shape[0], fc.has_minimizer) if solver == "auto" else solver
+        solvers_used.append(used)
+        out = _solve_round(problem, pairs, basis, used, scale, options)
         v = out.get("value", np.nan)
         if out["status"] in (Status.OPTIMAL, Status.INACCURATE) and 0 < v < RESCALE_BELOW * scale:
             scale = v
-            out = _solve_round(problem, pairs, basis, solver, scale, options)
+            out = _solve_round(problem, pairs, basis, used, scale, options)
         rounds += 1
         sizes.append(int(pairs.shape[0]))
         if out["status"] not in (Status.OPTIMAL, Status.INACCURATE):
@@ -746,8 +782,15 @@ def worst_case_generated(
         secs.append(time.perf_counter() - t0)
         if new.size == 0:
             break
-        if new.size > batch:
-            new = new[np.argpartition(V.ravel()[new], -batch)[-batch:]]
+        take = batch if fixed_batch else max(P, pairs.shape[0] // 2)
+        if solver == "auto" and pairs.shape[0] + min(take, new.size) > AUTO_FULL_FRACTION * total:
+            go_full = True
+            in_set[:] = True
+            np.fill_diagonal(in_set, False)
+            pairs = np.argwhere(in_set) - basis.off
+            continue
+        if new.size > take:
+            new = new[np.argpartition(V.ravel()[new], -take)[-take:]]
         in_set.ravel()[new] = True
         pairs = np.argwhere(in_set) - basis.off
 
@@ -766,7 +809,7 @@ def worst_case_generated(
         value=(out["value"] if ok else np.nan) * value_scale(problem),
         normalized_value=out["value"] if ok else np.nan,
         status=status,
-        solver=solver,
+        solver=solvers_used[-1],
         solver_version=out.get("solver_version", ""),
         seconds=time.perf_counter() - start,
         multipliers={pair_key(i, j): float(x) for (i, j), x in zip(pairs, lam)},
@@ -787,6 +830,7 @@ def worst_case_generated(
         round_seconds=tuple(secs),
         round_pairs=tuple(sizes),
         round_values=tuple(values),
+        round_solvers=tuple(solvers_used),
     )
     if throw and status is not Status.OPTIMAL:
         msg = failure_message(wc)
