@@ -9,8 +9,12 @@ is that case's peak) under a wall-clock limit; a case over the limit is recorded
 ``timeout``. BLAS runs single-threaded (``OPENBLAS_NUM_THREADS=1``): on a shared 2-core
 machine the threaded BLAS was measured 8x slower on the Schur factorizations.
 
-Usage: ``python benchmarks/bench_scale.py [--sizes 63 127 255 511 1023] [--solvers clarabel schur]
-[--limit 900]``.
+Solvers: ``auto``, ``schur``, ``clarabel``, ... (constraint generation, see
+:mod:`pepstep.generation`) and ``full-scs``, ``full-clarabel`` (the dense PEP, all pairs,
+through :func:`pepstep.worst_case`).
+
+Usage: ``python benchmarks/bench_scale.py [--sizes 63 127 255 511 1023]
+[--solvers auto schur full-scs] [--limit 900]``.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ FIELDS = [
     "rel_error",
     "peak_rss_mb",
     "round_seconds",
+    "round_solvers",
     "cvxpy",
     "clarabel",
     "cvxopt",
@@ -65,23 +70,34 @@ def run_case(solver: str, schedule: str, n: int) -> dict:
     from pepstep.generation import worst_case_generated
 
     sched = silver(n) if schedule == "silver" else constant(1.5, n)
-    start = time.perf_counter()
-    res = worst_case_generated(Problem(sched), solver, throw=False)
-    seconds = time.perf_counter() - start
     exact = _exact(schedule, n)
-    return {
-        "status": res.status.value,
-        "seconds": round(seconds, 2),
-        "rounds": res.info.rounds,
-        "pairs_used": res.info.pairs_used,
-        "total_pairs": res.info.total_pairs,
-        "max_violation": f"{res.info.max_violation:.2e}",
-        "value": repr(res.value),
-        "exact_value": repr(exact),
-        "rel_error": f"{abs(res.value - exact) / exact:.2e}",
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "round_seconds": " ".join(f"{s:.2f}" for s in res.info.round_seconds),
-    }
+    start = time.perf_counter()
+    if solver.startswith("full-"):  # the dense PEP (all pairs) as the baseline
+        from pepstep import worst_case
+
+        wc = worst_case(Problem(sched), solver.removeprefix("full-"), throw=False)
+        row = {"rounds": 1, "pairs_used": wc.pairs_used, "total_pairs": wc.pairs_used, "max_violation": "0"}
+    else:
+        res = worst_case_generated(Problem(sched), solver, throw=False)
+        wc = res.worst_case
+        row = {
+            "rounds": res.info.rounds,
+            "pairs_used": res.info.pairs_used,
+            "total_pairs": res.info.total_pairs,
+            "max_violation": f"{res.info.max_violation:.2e}",
+            "round_seconds": " ".join(f"{s:.2f}" for s in res.info.round_seconds),
+            "round_solvers": " ".join(res.info.round_solvers),
+        }
+    seconds = time.perf_counter() - start
+    row.update(
+        status=wc.status.value,
+        seconds=round(seconds, 2),
+        value=repr(wc.value),
+        exact_value=repr(exact),
+        rel_error=f"{abs(wc.value - exact) / exact:.2e}",
+        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    )
+    return row
 
 
 def _version(name: str) -> str:
@@ -94,7 +110,7 @@ def _version(name: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[63, 127, 255, 511, 1023])
-    ap.add_argument("--solvers", nargs="+", default=["clarabel", "schur"])
+    ap.add_argument("--solvers", nargs="+", default=["auto", "schur", "full-scs", "full-clarabel"])
     ap.add_argument("--schedules", nargs="+", default=["silver", "constant"])
     ap.add_argument("--limit", type=float, default=900.0, help="seconds per case")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "bench_scale.csv")

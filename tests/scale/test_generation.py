@@ -57,14 +57,19 @@ def test_violations_match_the_constraint_matrix(problem):
     np.testing.assert_allclose(got, expected, rtol=0, atol=ATOL_ROUNDING * np.abs(expected).max())
 
 
-@pytest.mark.parametrize("schedule", [silver(31), constant(1.5, 31)], ids=["silver31", "constant1.5"])
-def test_generated_equals_full_pep_n31(schedule):
+@pytest.mark.parametrize(
+    ("schedule", "solver"),
+    [(silver(31), "clarabel"), (silver(31), "auto"), (constant(1.5, 31), "schur")],
+    ids=["silver31-clarabel", "silver31-auto", "constant1.5-schur"],
+)
+def test_generated_equals_full_pep_n31(schedule, solver):
     """At N = 31 the generated value equals the dense PEP's (all 1056 pairs)."""
     problem = Problem(schedule)
-    res = worst_case_generated(problem, "clarabel")
+    res = worst_case_generated(problem, solver)
     full = worst_case(problem)
     assert res.info.exact and res.info.max_violation <= res.info.tol
-    assert res.info.pairs_used < full.pairs_used
+    assert res.worst_case.pairs_used == res.info.pairs_used == res.info.round_pairs[-1]
+    assert list(res.info.round_pairs) == sorted(res.info.round_pairs)
     assert_rel(res.value, full.value, RTOL_FULL, "generated vs full")
 
 
