@@ -92,7 +92,7 @@ def run_case(solver: str, schedule: str, n: int) -> dict:
     row.update(
         status=wc.status.value,
         seconds=round(seconds, 2),
-        value=repr(wc.value),
+        value=repr(float(wc.value)),
         exact_value=repr(exact),
         rel_error=f"{abs(wc.value - exact) / exact:.2e}",
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
