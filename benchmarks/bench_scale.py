@@ -123,34 +123,32 @@ def main() -> None:
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     versions = {k: _version(k) for k in ("cvxpy", "clarabel", "cvxopt")}
     versions["python"] = platform.python_version()
-    rows = []
-    for solver in args.solvers:
-        for schedule in args.schedules:
-            timed_out = False
-            for n in sorted(args.sizes):
-                row = {"solver": solver, "schedule": schedule, "N": n, **versions}
-                if timed_out:  # larger N cannot be faster
-                    row["status"] = "skipped"
-                else:
-                    cmd = [sys.executable, __file__, "--case", solver, schedule, str(n)]
-                    try:
-                        proc = subprocess.run(
-                            cmd, capture_output=True, text=True, env=env, timeout=args.limit
-                        )
-                        lines = proc.stdout.strip().splitlines()
-                        row.update(
-                            json.loads(lines[-1]) if proc.returncode == 0 and lines else {"status": "error"}
-                        )
-                    except subprocess.TimeoutExpired:
-                        row.update(status="timeout", seconds=args.limit)
-                        timed_out = True
-                rows.append(row)
-                print(row, flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w", newline="") as fh:
+    with open(args.out, "w", newline="") as fh:  # one row at a time: a killed run keeps its rows
         writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        for solver in args.solvers:
+            for schedule in args.schedules:
+                timed_out = False
+                for n in sorted(args.sizes):
+                    row = {"solver": solver, "schedule": schedule, "N": n, **versions}
+                    if timed_out:  # larger N cannot be faster
+                        row["status"] = "skipped"
+                    else:
+                        cmd = [sys.executable, __file__, "--case", solver, schedule, str(n)]
+                        try:
+                            proc = subprocess.run(
+                                cmd, capture_output=True, text=True, env=env, timeout=args.limit
+                            )
+                            lines = proc.stdout.strip().splitlines()
+                            ok = proc.returncode == 0 and lines
+                            row.update(json.loads(lines[-1]) if ok else {"status": "error"})
+                        except subprocess.TimeoutExpired:
+                            row.update(status="timeout", seconds=args.limit)
+                            timed_out = True
+                    writer.writerow(row)
+                    fh.flush()
+                    print(row, flush=True)
 
 
 if __name__ == "__main__":
