@@ -98,3 +98,24 @@ def test_console_script_runs():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert_rel(json.loads(proc.stdout)["value"], 0.125, RTOL_CLOSED_FORM, "N=1, h=1.5")
+
+
+def test_large_n_uses_constraint_generation_with_the_full_value(capsys):
+    """N = 63 (above GENERATE_FROM): generated, and equal to the closed form 1/(2(2Nh+1))."""
+    code, out, err = run(capsys, "rate", "--schedule", "constant:1.5:63", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["method"] == "auto" and data["pairs_used"] < 65 * 64 and data["rounds"] >= 1
+    assert_rel(data["value"], 1 / (2 * (2 * 63 * 1.5 + 1)), RTOL_CLOSED_FORM, "constant 1.5, N=63")
+
+
+def test_exact_full_and_method_options(capsys):
+    code, out, _ = run(capsys, "rate", "--schedule", "constant:1:5", "--exact-full", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["method"] == "full" and data["pairs_used"] == 7 * 6
+    code, out, _ = run(capsys, "rate", "--schedule", "constant:1:5", "--method", "generate", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["pairs_used"] <= 7 * 6
+    assert_rel(data["value"], 1 / 22, RTOL_CLOSED_FORM, "generated N=5")
+    code, out, err = run(capsys, "rate", "--steps", "1", "--method", "magic")
+    assert code == 2 and "Got method='magic'" in err and len(err.strip().splitlines()) == 1

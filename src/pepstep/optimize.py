@@ -298,7 +298,7 @@ class _Objective:
 
     def solve(self, h) -> WorstCase | None:
         """The full worst case at ``h`` (None if the solve failed)."""
-        wc = worst_case(self.problem(h), self.solver, throw=False, options=self.options)
+        wc = worst_case(self.problem(h), self.solver, throw=False, options=self.options, method="full")
         self.solves += 1
         if wc.status in (Status.OPTIMAL, Status.INACCURATE) and wc.normalized_value > 0:
             w = wc.normalized_value
@@ -317,7 +317,7 @@ class _Objective:
             # A degenerate SDP at a kink of w can stall the solver; a shift of 1e-9 in the
             # steps (far below the optimizer's resolution) moves it off the kink.
             wc = worst_case(self.problem(np.asarray(key) * (1.0 + shift)), self.solver, throw=False,
-                            options=self.options)
+                            options=self.options, method="full")
             self.solves += 1
             if wc.status in (Status.OPTIMAL, Status.INACCURATE) and wc.normalized_value > 0:
                 break
@@ -695,7 +695,7 @@ def optimize_schedule(
     best = Schedule(results[win].steps, name=f"optimized:{num_steps}")
     const_h, const_w = best_constant_step(template, hi, solver, counter=obj)
     problem = Problem(best, function_class, template.measure, template.init, L_R)
-    final = worst_case(problem, solver, throw=False)
+    final = worst_case(problem, solver, throw=False, method="full")
     obj.solves += 1
     scale = final.value / final.normalized_value if final.normalized_value else 1.0
     return ScheduleResult(

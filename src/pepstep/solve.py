@@ -36,6 +36,12 @@ __all__ = [
     "RTOL_GAP",
     "TOL_FEAS",
     "TOL_DUAL",
+    "GENERATE_FROM",
+    "METHODS",
+    "RESCALE_BELOW",
+    "failure_message",
+    "get_backend",
+    "residuals_ok",
 ]
 
 #: Largest relative duality gap accepted as ``optimal`` (the tests ask for 1e-6 against
@@ -47,6 +53,14 @@ TOL_FEAS = 1e-7
 #: Largest dual residual (least eigenvalue of the slack, identity, signs), relative to the
 #: value tau, accepted as ``optimal``: it moves the bound by about that relative amount.
 TOL_DUAL = 1e-6
+#: From this many steps, ``method="auto"`` computes the worst case by constraint generation
+#: (:mod:`pepstep.generation`), which equals the full PEP's value: measured crossover
+#: between N = 31 (dense Clarabel 2.8 s) and N = 63 (dense 26 s; generation 1.8 s for
+#: constant steps, 32 s for silver), see benchmarks/bench_scale.py.
+GENERATE_FROM = 48
+#: How :func:`worst_case` computes: ``full`` all pairs in one SDP, ``generate`` constraint
+#: generation, ``auto`` generation from ``GENERATE_FROM`` steps on.
+METHODS = ("auto", "full", "generate")
 #: A normalized worst case below this whose solve failed the re-check is solved a second
 #: time with the objective divided by the first value, so that the solver's absolute
 #: tolerances do not dominate.
@@ -255,6 +269,7 @@ def worst_case(
     pairs: np.ndarray | None = None,
     throw: bool = True,
     options: dict | None = None,
+    method: str = "auto",
 ) -> WorstCase:
     """Exact worst case of gradient descent for ``problem``.
 
@@ -270,6 +285,13 @@ def worst_case(
         ``False`` the result is returned and its ``status`` tells.
     options : dict, optional
         Solver options overriding the backend's defaults.
+    method : str
+        ``full`` (all (N+2)(N+1) pairs in one SDP), ``generate`` (constraint generation:
+        a working set of pairs grown until no inequality is violated, so the value is the
+        full PEP's; ``residuals`` then also report ``rounds`` and ``max_violation``), or
+        ``auto`` (default): ``generate`` from ``GENERATE_FROM`` steps on. With the default
+        solver, generation picks its working-set solver by size (``schur``, ``clarabel``,
+        or one full ``scs`` solve); ``solver`` records which ran.
 
     Examples
     --------
@@ -277,6 +299,14 @@ def worst_case(
     >>> round(worst_case(Problem(constant(1.0, 2))).value, 6)   # 1 / (4N + 2)
     0.1
     """
+    if method not in METHODS:
+        raise InputError(f"The 'method' must be one of {', '.join(METHODS)}. Got method={method!r}.")
+    if pairs is None and (method == "generate" or (method == "auto" and problem.num_steps >= GENERATE_FROM)):
+        from .generation import worst_case_generated  # generation builds on this module
+
+        choose = method == "auto" and solver == "clarabel" and not options
+        gen = worst_case_generated(problem, "auto" if choose else solver, throw=throw, options=options)
+        return gen.worst_case
     start = time.perf_counter()
     data = build_pep(problem, pairs)
     result = solve_pep(data, solver, options=options)

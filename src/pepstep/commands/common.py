@@ -16,6 +16,8 @@ __all__ = [
     "add_class_arguments",
     "add_problem_arguments",
     "add_solver_argument",
+    "add_method_arguments",
+    "method_from_args",
     "function_class_from_args",
     "problem_from_args",
     "schedule_from_args",
@@ -40,6 +42,18 @@ def add_class_arguments(p) -> None:
 
 def add_solver_argument(p) -> None:
     p.add_argument("--solver", default="clarabel", help="clarabel (default), cvxopt, scs or mosek")
+
+
+def add_method_arguments(p) -> None:
+    """``--method auto|full|generate`` and its shorthand ``--exact-full``."""
+    p.add_argument("--method", default="auto",
+                   help="auto (default: constraint generation from 48 steps on), full or generate")
+    p.add_argument("--exact-full", action="store_true",
+                   help="force the dense formulation (all (N+2)(N+1) pairs in one SDP)")
+
+
+def method_from_args(args) -> str:
+    return "full" if getattr(args, "exact_full", False) else getattr(args, "method", "auto")
 
 
 def add_problem_arguments(p, steps_required: bool = True) -> None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from ..classes import InitialCondition, Measure
 from ..solve import Status, failure_message, worst_case
-from .common import add_problem_arguments, dump_json, fmt, problem_from_args, problem_json, trusted_digits
+from .common import (
+    add_method_arguments,
+    add_problem_arguments,
+    dump_json,
+    fmt,
+    method_from_args,
+    problem_from_args,
+    problem_json,
+    trusted_digits,
+)
 
 MEASURE_TEXT = {
     Measure.FGAP: "f(x_N) - f*",
@@ -26,13 +35,14 @@ def units(problem) -> str:
 def register(sub) -> None:
     p = sub.add_parser("rate", help="exact worst case of gradient descent with a schedule")
     add_problem_arguments(p)
+    add_method_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     problem = problem_from_args(args)
-    wc = worst_case(problem, args.solver, throw=False)
+    wc = worst_case(problem, args.solver, throw=False, method=method_from_args(args))
     ok = wc.status is Status.OPTIMAL
     if args.json:
         out = {
@@ -44,6 +54,9 @@ def run(args) -> int:
             **problem_json(problem),
             "seconds": wc.seconds,
             "pairs_used": wc.pairs_used,
+            "method": method_from_args(args),
+            "rounds": wc.residuals.get("rounds", 1),
+            "max_violation": wc.residuals.get("max_violation"),
             "residuals": wc.residuals,
         }
         dump_json(out)

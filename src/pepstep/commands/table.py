@@ -6,7 +6,15 @@ import sys
 
 from ..schedules import parse_schedule, parse_steps
 from ..solve import Status, worst_case
-from .common import add_class_arguments, add_solver_argument, dump_json, fmt, problem_from_args
+from .common import (
+    add_class_arguments,
+    add_method_arguments,
+    add_solver_argument,
+    dump_json,
+    fmt,
+    method_from_args,
+    problem_from_args,
+)
 
 
 def register(sub) -> None:
@@ -15,6 +23,7 @@ def register(sub) -> None:
     p.add_argument("--steps", action="append", default=[], help="comma-separated steps (repeatable)")
     add_class_arguments(p)
     add_solver_argument(p)
+    add_method_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -28,7 +37,7 @@ def run(args) -> int:
     problems = [problem_from_args(args, s) for s in schedules]
     rows, failed = [], 0
     for problem in problems:
-        wc = worst_case(problem, args.solver, throw=False)
+        wc = worst_case(problem, args.solver, throw=False, method=method_from_args(args))
         ok = wc.status is Status.OPTIMAL
         failed += not ok
         avg = sum(problem.schedule.steps) / problem.num_steps
