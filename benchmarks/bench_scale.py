@@ -107,7 +107,8 @@ def _version(name: str) -> str:
         return "none"
 
 
-def main() -> None:
+def main(out_dir=None, argv=None) -> None:
+    """Run the cases; ``benchmarks/run.py`` calls ``main(out_dir)`` with the default sizes."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[63, 127, 255, 511, 1023])
     ap.add_argument("--solvers", nargs="+", default=["auto", "schur", "full-scs", "full-clarabel"])
@@ -115,7 +116,9 @@ def main() -> None:
     ap.add_argument("--limit", type=float, default=900.0, help="seconds per case")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "bench_scale.csv")
     ap.add_argument("--case", nargs=3, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args([] if out_dir is not None and argv is None else argv)
+    if out_dir is not None:
+        args.out = Path(out_dir) / "bench_scale.csv"
     if args.case:
         solver, schedule, n = args.case
         print(json.dumps(run_case(solver, schedule, int(n))))

@@ -16,7 +16,9 @@ RHO = 1.0 + math.sqrt(2.0)
 def assert_rel(value: float, expected: float, rtol: float, what: str = "") -> None:
     """Assert ``|value - expected| <= rtol |expected|`` with a message that shows both numbers."""
     err = abs(value - expected) / abs(expected)
-    assert err <= rtol, f"{what}: got {value!r}, expected {expected!r} (relative error {err:.2e} > {rtol:.0e})"
+    assert err <= rtol, (
+        f"{what}: got {value!r}, expected {expected!r} (relative error {err:.2e} > {rtol:.0e})"
+    )
 
 
 @pytest.fixture(scope="session")

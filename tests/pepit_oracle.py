@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 
-def pepit_worst_case(steps, kind="convex", L=1.0, mu=0.0, measure="fgap", init="dist", R=1.0, solver="CLARABEL"):
+def pepit_worst_case(
+    steps, kind="convex", L=1.0, mu=0.0, measure="fgap", init="dist", R=1.0, solver="CLARABEL"
+):
     from PEPit import PEP
     from PEPit.functions import SmoothConvexFunction, SmoothFunction, SmoothStronglyConvexFunction
 

@@ -32,7 +32,9 @@ def test_rate_units_and_text(capsys):
     code, out, _ = run(capsys, "rate", "--steps", "1.5", "--L", "2", "--R", "3")
     assert code == 0
     assert "<= 2.25 " in out  # (1/8) L R^2 = 2.25
-    code, out, _ = run(capsys, "rate", "--schedule", "constant:1:5", "--class", "nonconvex", "--measure", "mingradnorm")
+    code, out, _ = run(
+        capsys, "rate", "--schedule", "constant:1:5", "--class", "nonconvex", "--measure", "mingradnorm"
+    )
     assert code == 0 and "min_k |grad f(x_k)|^2" in out
 
 
@@ -83,8 +85,19 @@ def test_mosek_without_license_is_one_clear_line(capsys):
 
 def test_solver_failure_prints_no_number(capsys):
     """An inaccurate solve: exit 1, status in the JSON, value null."""
-    code, out, _ = run(capsys, "rate", "--schedule", "constant:1:10", "--class", "strongly-convex", "--mu", "0.5",
-                       "--measure", "dist", "--json")
+    code, out, _ = run(
+        capsys,
+        "rate",
+        "--schedule",
+        "constant:1:10",
+        "--class",
+        "strongly-convex",
+        "--mu",
+        "0.5",
+        "--measure",
+        "dist",
+        "--json",
+    )
     data = json.loads(out)
     if data["status"] == "optimal":
         assert code == 0
@@ -94,8 +107,12 @@ def test_solver_failure_prints_no_number(capsys):
 
 
 def test_console_script_runs():
-    proc = subprocess.run([sys.executable, "-m", "pepstep.cli", "rate", "--steps", "1.5", "--json"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pepstep.cli", "rate", "--steps", "1.5", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert_rel(json.loads(proc.stdout)["value"], 0.125, RTOL_CLOSED_FORM, "N=1, h=1.5")
 

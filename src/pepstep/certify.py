@@ -281,7 +281,9 @@ def parse_rate(text) -> Fraction:
         try:
             q = Fraction(str(text).strip())
         except (ValueError, ZeroDivisionError):
-            raise InputError(f"The 'rate' must be a positive rational such as 1/42. Got rate={text!r}.") from None
+            raise InputError(
+                f"The 'rate' must be a positive rational such as 1/42. Got rate={text!r}."
+            ) from None
     if q <= 0:
         raise InputError(f"The 'rate' must be > 0. Got rate={str(text)!r}.")
     return q
@@ -499,15 +501,19 @@ def ldl_psd(rows, zero=0):
         for a in active:
             v = M[a][a]
             if v < 0:
-                return False, LDLFactors(tuple(order), tuple(pivots), tuple(columns)), (
-                    f"negative pivot {v} at index {a}"
+                return (
+                    False,
+                    LDLFactors(tuple(order), tuple(pivots), tuple(columns)),
+                    (f"negative pivot {v} at index {a}"),
                 )
             if v == 0:
                 row = M[a]
                 for b in active:
                     if row[b] != 0:
-                        return False, LDLFactors(tuple(order), tuple(pivots), tuple(columns)), (
-                            f"zero pivot at index {a} with nonzero entry {row[b]} at index {b}"
+                        return (
+                            False,
+                            LDLFactors(tuple(order), tuple(pivots), tuple(columns)),
+                            (f"zero pivot at index {a} with nonzero entry {row[b]} at index {b}"),
                         )
             elif pivot is None:
                 pivot = a
@@ -582,9 +588,13 @@ def ldl_psd_integer(S):
                 row = M[a]
                 for b in active:
                     if row[b] != 0:
-                        return False, partial(), (
-                            f"zero pivot at index {a} with nonzero entry {fmpq(row[b], 1) * scale / prev} "
-                            f"at index {b}"
+                        return (
+                            False,
+                            partial(),
+                            (
+                                f"zero pivot at index {a} with nonzero entry {fmpq(row[b], 1) * scale / prev} "
+                                f"at index {b}"
+                            ),
                         )
             elif pivot is None:
                 pivot = a
@@ -748,7 +758,9 @@ def _shifted(data, delta: float, skip_first: bool):
     ``x_0 - x*`` direction is left out (its row of ``S`` vanishes, see :func:`_fix_mode`)."""
     d = data.dim
     idx = np.arange(1 if skip_first else 0, d)
-    eye = sp.csr_matrix((np.full(idx.size, delta), (np.zeros(idx.size, int), idx * (d + 1))), shape=(1, d * d))
+    eye = sp.csr_matrix(
+        (np.full(idx.size, delta), (np.zeros(idx.size, int), idx * (d + 1))), shape=(1, d * d)
+    )
     return dataclasses.replace(data, obj_G=(data.obj_G + eye).tocsr())
 
 
@@ -931,8 +943,9 @@ def certify(
             ratio = tau_c / tau_r  # nonconvex: (c lambda, c tau) stays feasible for c >= 1
             lam = {k: v * ratio for k, v in lam.items()}
             tau = tau_c
-        cert = dataclasses.replace(cert, multipliers=dict(sorted(lam.items(), key=_sort_key)),
-                                   tau=tau, rate=tau * scale)
+        cert = dataclasses.replace(
+            cert, multipliers=dict(sorted(lam.items(), key=_sort_key)), tau=tau, rate=tau * scale
+        )
         if verify(cert).valid:
             return cert
     what = f"rate={_q(claimed)}" if claimed is not None else "a rate"
@@ -951,8 +964,21 @@ def _sort_key(item):
 # --------------------------------------------------------------------------- file format
 
 _TOP_KEYS = {
-    "format_version", "class", "L", "mu", "measure", "init", "R", "steps", "normalization",
-    "scale", "rate", "rate_float", "tau", "multipliers", "support",
+    "format_version",
+    "class",
+    "L",
+    "mu",
+    "measure",
+    "init",
+    "R",
+    "steps",
+    "normalization",
+    "scale",
+    "rate",
+    "rate_float",
+    "tau",
+    "multipliers",
+    "support",
 }
 
 
@@ -962,9 +988,9 @@ def _bad(msg: str):
 
 def _rational(name: str, value) -> Fraction:
     if not isinstance(value, str):
-        _bad(f"{name!r} must be a rational string such as \"3/2\"; got {type(value).__name__}")
+        _bad(f'{name!r} must be a rational string such as "3/2"; got {type(value).__name__}')
     if len(value) > MAX_DIGITS or not _RATIONAL.fullmatch(value):
-        _bad(f"{name!r} must be a rational string such as \"3/2\"; got {value[:40]!r}")
+        _bad(f'{name!r} must be a rational string such as "3/2"; got {value[:40]!r}')
     num, _, den = value.partition("/")
     if den and int(den) == 0:
         _bad(f"{name!r} has a zero denominator; got {value[:40]!r}")
@@ -1021,7 +1047,12 @@ def certificate_from_json(text: str) -> Certificate:
     L, mu, R = (_rational(k, obj[k]) for k in ("L", "mu", "R"))
     try:
         fc = FunctionClass(kind, L=float(L), mu=float(mu))
-        if L <= 0 or R <= 0 or (kind == "strongly-convex" and not 0 < mu < L) or (kind != "strongly-convex" and mu != 0):
+        if (
+            L <= 0
+            or R <= 0
+            or (kind == "strongly-convex" and not 0 < mu < L)
+            or (kind != "strongly-convex" and mu != 0)
+        ):
             raise InputError(f"L={_q(L)}, mu={_q(mu)}, R={_q(R)}")
         steps_raw = obj["steps"]
         if not isinstance(steps_raw, list) or not 1 <= len(steps_raw) <= MAX_STEPS:
@@ -1045,7 +1076,7 @@ def certificate_from_json(text: str) -> Certificate:
     for key, val in lam_raw.items():
         mt = _PAIR.fullmatch(key)
         if not mt:
-            _bad(f"multiplier key {key[:40]!r} is not a pair such as \"3,4\" or \"*,2\"")
+            _bad(f'multiplier key {key[:40]!r} is not a pair such as "3,4" or "*,2"')
         i, j = (p if p == "*" else int(p) for p in mt.groups())
         if _pair_text((i, j)) != key:
             _bad(f"multiplier key {key[:40]!r} is not in canonical form")
@@ -1138,7 +1169,9 @@ def proof_markdown(cert: Certificate, factors: LDLFactors | None = None) -> str:
     if factors is not None:
         for idx, (a, d, col) in enumerate(zip(factors.order, factors.pivots, factors.columns)):
             entries = ", ".join(f"L[{basis[b]}] = {_q(_frac(v))}" for b, v in col.items())
-            lines.append(f"{idx + 1}. pivot {basis[a]}: D = {_q(_frac(d))}" + (f"; {entries}" if entries else ""))
+            lines.append(
+                f"{idx + 1}. pivot {basis[a]}: D = {_q(_frac(d))}" + (f"; {entries}" if entries else "")
+            )
     return "\n".join(lines) + "\n"
 
 

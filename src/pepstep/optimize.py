@@ -316,8 +316,13 @@ class _Objective:
         for shift in (0.0, 1e-9, -1e-9):
             # A degenerate SDP at a kink of w can stall the solver; a shift of 1e-9 in the
             # steps (far below the optimizer's resolution) moves it off the kink.
-            wc = worst_case(self.problem(np.asarray(key) * (1.0 + shift)), self.solver, throw=False,
-                            options=self.options, method="full")
+            wc = worst_case(
+                self.problem(np.asarray(key) * (1.0 + shift)),
+                self.solver,
+                throw=False,
+                options=self.options,
+                method="full",
+            )
             self.solves += 1
             if wc.status in (Status.OPTIMAL, Status.INACCURATE) and wc.normalized_value > 0:
                 break
@@ -378,7 +383,10 @@ def best_constant_step(template: Problem, max_step: float, solver: str = "clarab
     n = template.num_steps
     hi = min(float(max_step), 2.0)
     res = minimize_scalar(
-        lambda h: obj.value(np.full(n, h)), bounds=(H_MIN, hi), method="bounded", options={"xatol": XTOL_CONSTANT}
+        lambda h: obj.value(np.full(n, h)),
+        bounds=(H_MIN, hi),
+        method="bounded",
+        options={"xatol": XTOL_CONSTANT},
     )
     h = float(res.x)
     return h, obj.value(np.full(n, h))
@@ -468,7 +476,9 @@ def _step_model(wc: WorstCase, h: np.ndarray, radius: float, lo: np.ndarray, hi:
 
 
 def _with_steps(problem: Problem, h) -> Problem:
-    return Problem(Schedule(tuple(float(x) for x in h)), problem.function_class, problem.measure, problem.init, 1.0)
+    return Problem(
+        Schedule(tuple(float(x) for x in h)), problem.function_class, problem.measure, problem.init, 1.0
+    )
 
 
 def _trust_region(obj: _Objective, h0: np.ndarray, bounds, max_iter: int, radius: float = 0.5):
@@ -524,8 +534,15 @@ def _lbfgsb(obj: _Objective, h0: np.ndarray, bounds, max_iter: int):
     return np.asarray(res.x), int(res.nit), str(res.message)
 
 
-def _run_start(obj: _Objective, h0: np.ndarray, bounds, max_iter: int, rng=None, restarts: int = 0,
-               method: str = "trust-region"):
+def _run_start(
+    obj: _Objective,
+    h0: np.ndarray,
+    bounds,
+    max_iter: int,
+    rng=None,
+    restarts: int = 0,
+    method: str = "trust-region",
+):
     """One start: a local method from ``h0``, then ``restarts`` seeded perturbed restarts.
 
     ``w`` is nonsmooth where the worst-case function switches and local methods stop at
@@ -652,9 +669,20 @@ def optimize_schedule(
                 cache[m] = (NEUTRAL_STEP,)
             else:
                 sub = optimize_schedule(
-                    m, function_class=function_class, measure=measure, init=init, starts=starts,
-                    seed=seed, max_step=max_step, solver=solver, max_iter=max_iter,
-                    restarts=restarts, method=method, recursive=recursive, known=cache, _final=False,
+                    m,
+                    function_class=function_class,
+                    measure=measure,
+                    init=init,
+                    starts=starts,
+                    seed=seed,
+                    max_step=max_step,
+                    solver=solver,
+                    max_iter=max_iter,
+                    restarts=restarts,
+                    method=method,
+                    recursive=recursive,
+                    known=cache,
+                    _final=False,
                 )
                 obj.solves += sub.pep_solves
         return cache[m]
@@ -678,7 +706,9 @@ def optimize_schedule(
             except SolverError as exc:
                 h, nit, msg, w = h0, 0, str(exc), math.inf
             results.append(
-                StartResult(kind, s, tuple(map(float, h0)), tuple(map(float, h)), w, obj.solves - before, nit, msg)
+                StartResult(
+                    kind, s, tuple(map(float, h0)), tuple(map(float, h)), w, obj.solves - before, nit, msg
+                )
             )
             if bar is not None:
                 bar.update(1)

@@ -280,7 +280,9 @@ def build_pep(problem: Problem, pairs: np.ndarray | None = None) -> PEPData:
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     lo = STAR if has_min else 0
     if pairs.size and (pairs.min() < lo or pairs.max() > n or np.any(pairs[:, 0] == pairs[:, 1])):
-        raise InputError(f"Interpolation pairs must be distinct points in [{lo}, {n}]. Got {pairs.tolist()[:5]}...")
+        raise InputError(
+            f"Interpolation pairs must be distinct points in [{lo}, {n}]. Got {pairs.tolist()[:5]}..."
+        )
     kappa = fc.kappa
     X, Gr, dim, off = _coordinates(steps, has_min)
     rows_i, rows_j = pairs[:, 0] + off, pairs[:, 1] + off

@@ -45,8 +45,15 @@ def plot_spec_values(result, path) -> Path:
         ax.plot(x, bound, "v", ms=7, color="tab:green", label="published upper bound")
     for xi, r in zip(x, rows):
         if not r.match:
-            ax.annotate("differs", (xi, pep[xi] if np.isfinite(pep[xi]) else pub[xi]), color="red",
-                        textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
+            ax.annotate(
+                "differs",
+                (xi, pep[xi] if np.isfinite(pep[xi]) else pub[xi]),
+                color="red",
+                textcoords="offset points",
+                xytext=(0, 8),
+                ha="center",
+                fontsize=8,
+            )
     ax.set_yscale("log")
     ax.set_xticks(x, [r.label for r in rows], rotation=60, ha="right", fontsize=8)
     ax.set_ylabel(_unit_label(spec))
@@ -69,8 +76,12 @@ def _plain_log_ticks(ax) -> None:
 
 
 def _unit_label(spec) -> str:
-    measure = {"fgap": "f(x_N) - f*", "gradnorm": "|grad f(x_N)|^2", "dist": "|x_N - x*|^2",
-               "mingradnorm": "min_k |grad f(x_k)|^2"}[spec.measure]
+    measure = {
+        "fgap": "f(x_N) - f*",
+        "gradnorm": "|grad f(x_N)|^2",
+        "dist": "|x_N - x*|^2",
+        "mingradnorm": "min_k |grad f(x_k)|^2",
+    }[spec.measure]
     unit = {"fgap": "L R^2", "gradnorm": "L^2 R^2", "dist": "R^2", "mingradnorm": "L^2 R^2"}[spec.measure]
     if spec.init == "fgap":
         unit = {"fgap": "Delta", "dist": "Delta / L"}.get(spec.measure, "L Delta")
@@ -94,7 +105,9 @@ def plot_schedules(schedules: dict, path, title: str = "Step-size schedules") ->
         ax.set_yscale("log")
         _plain_log_ticks(ax)
         ax.set_ylabel("h_k (x 1/L)")
-        ax.set_title(f"{name}  (N = {steps.size}, max {steps.max():.3g}, average {steps.mean():.3g})", fontsize=9)
+        ax.set_title(
+            f"{name}  (N = {steps.size}, max {steps.max():.3g}, average {steps.mean():.3g})", fontsize=9
+        )
         ax.grid(True, axis="y", which="both", alpha=0.3)
     axes[-1, 0].set_xlabel("iteration k")
     fig.suptitle(title, fontsize=11)

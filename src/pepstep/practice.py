@@ -177,8 +177,13 @@ def reference_solve(f, grad, hess, x_init, *, gtol: float = GTOL_REFERENCE, max_
 
     g0 = float(np.linalg.norm(grad(x_init)))
     target = gtol * max(1.0, g0)
-    res = minimize(f, x_init, jac=grad, method="L-BFGS-B",
-                   options={"maxiter": 20000, "gtol": 1e-10, "ftol": 1e-15, "maxcor": 30})
+    res = minimize(
+        f,
+        x_init,
+        jac=grad,
+        method="L-BFGS-B",
+        options={"maxiter": 20000, "gtol": 1e-10, "ftol": 1e-15, "maxcor": 30},
+    )
     x = np.asarray(res.x, dtype=float)
     g = grad(x)
     for _ in range(max_newton):
@@ -223,8 +228,16 @@ def least_squares(A, b, name: str = "least_squares:custom", x0=None) -> SmoothPr
     # the minimizer nearest to x0: x0 + argmin-norm of |A d - (b - A x0)|
     xs = x0 + np.linalg.lstsq(A, b - A @ x0, rcond=None)[0]
     _verify_stationary(grad, xs, x0, name)
-    return SmoothProblem(name, f, grad, _sigma_max_sq(A) / m, x0, f(xs), xs,
-                         f"least squares |Ax-b|^2/(2m), A {m}x{n}, x* by lstsq")
+    return SmoothProblem(
+        name,
+        f,
+        grad,
+        _sigma_max_sq(A) / m,
+        x0,
+        f(xs),
+        xs,
+        f"least squares |Ax-b|^2/(2m), A {m}x{n}, x* by lstsq",
+    )
 
 
 def logistic_regression(A, y, reg: float, name: str = "logistic:custom", x0=None) -> SmoothProblem:
@@ -257,17 +270,25 @@ def logistic_regression(A, y, reg: float, name: str = "logistic:custom", x0=None
         return (A.T * (s * (1 - s))) @ A / m + reg * np.eye(n)
 
     xs, gn = reference_solve(f, grad, hess, x0)
-    return SmoothProblem(name, f, grad, _sigma_max_sq(A) / (4 * m) + reg, x0, f(xs), xs,
-                         f"logistic regression, reg={reg:g}, A {m}x{n}, x* by L-BFGS + Newton "
-                         f"(|grad| = {gn:.1e})")
+    return SmoothProblem(
+        name,
+        f,
+        grad,
+        _sigma_max_sq(A) / (4 * m) + reg,
+        x0,
+        f(xs),
+        xs,
+        f"logistic regression, reg={reg:g}, A {m}x{n}, x* by L-BFGS + Newton (|grad| = {gn:.1e})",
+    )
 
 
 def _sigmoid(t):
     return np.exp(-np.logaddexp(0.0, -t))
 
 
-def quadratic_spectrum(dim: int = 200, L: float = 2.0, cond: float = 1e4,
-                       name: str = "quadratic:spectrum") -> SmoothProblem:
+def quadratic_spectrum(
+    dim: int = 200, L: float = 2.0, cond: float = 1e4, name: str = "quadratic:spectrum"
+) -> SmoothProblem:
     """``f(x) = (1/2) sum_i lambda_i x_i^2`` with ``lambda`` log-spaced on ``[L/cond, L]``.
 
     A worst-case-like quadratic: every scale ``1 / (N h)`` of the PEP's worst quadratic is
@@ -282,12 +303,27 @@ def quadratic_spectrum(dim: int = 200, L: float = 2.0, cond: float = 1e4,
     def grad(x):
         return lam * x
 
-    return SmoothProblem(name, f, grad, float(lam.max()), np.full(dim, 1 / math.sqrt(dim)), 0.0,
-                         np.zeros(dim), f"quadratic, {dim} log-spaced eigenvalues in [L/{cond:g}, L]")
+    return SmoothProblem(
+        name,
+        f,
+        grad,
+        float(lam.max()),
+        np.full(dim, 1 / math.sqrt(dim)),
+        0.0,
+        np.zeros(dim),
+        f"quadratic, {dim} log-spaced eigenvalues in [L/{cond:g}, L]",
+    )
 
 
-def huber_regression(m: int = 400, n: int = 40, delta: float = 1.0, shift: float = 30.0,
-                     col_cond: float = 100.0, seed: int = 0, name: str = "huber:synthetic") -> SmoothProblem:
+def huber_regression(
+    m: int = 400,
+    n: int = 40,
+    delta: float = 1.0,
+    shift: float = 30.0,
+    col_cond: float = 100.0,
+    seed: int = 0,
+    name: str = "huber:synthetic",
+) -> SmoothProblem:
     """Huber regression ``f(x) = (1/m) sum_i phi(a_i.x - b_i)``, started in the linear region.
 
     ``phi(r) = r^2/2`` for ``|r| <= delta`` and ``delta (|r| - delta/2)`` beyond; the Hessian
@@ -318,9 +354,17 @@ def huber_regression(m: int = 400, n: int = 40, delta: float = 1.0, shift: float
         return (A.T * w) @ A / m
 
     xs, gn = reference_solve(f, grad, hess, x0)
-    return SmoothProblem(name, f, grad, _sigma_max_sq(A) / m, x0, f(xs), xs,
-                         f"Huber regression delta={delta:g}, A {m}x{n} (seed {seed}), x0 at distance "
-                         f"{shift:g} from x_true, x* by L-BFGS + Newton (|grad| = {gn:.1e})")
+    return SmoothProblem(
+        name,
+        f,
+        grad,
+        _sigma_max_sq(A) / m,
+        x0,
+        f(xs),
+        xs,
+        f"Huber regression delta={delta:g}, A {m}x{n} (seed {seed}), x0 at distance "
+        f"{shift:g} from x_true, x* by L-BFGS + Newton (|grad| = {gn:.1e})",
+    )
 
 
 def _verify_stationary(grad, xs, x0, name):
@@ -333,8 +377,11 @@ def _verify_stationary(grad, xs, x0, name):
 def _sklearn_data(name: str):
     from sklearn import datasets
 
-    loader = {"breast_cancer": datasets.load_breast_cancer, "diabetes": datasets.load_diabetes,
-              "digits": datasets.load_digits}[name]
+    loader = {
+        "breast_cancer": datasets.load_breast_cancer,
+        "diabetes": datasets.load_diabetes,
+        "digits": datasets.load_digits,
+    }[name]
     data = loader()
     return np.asarray(data.data, dtype=float), np.asarray(data.target, dtype=float)
 
@@ -362,12 +409,18 @@ def _logistic(dataset: str, labels):
 #: The shipped problems: spec -> (builder, one-line description).
 PROBLEMS: dict[str, tuple[Callable[[], SmoothProblem], str]] = {
     "least_squares:diabetes": (_ls_diabetes, "diabetes (442 x 10), standardized features and target"),
-    "least_squares:breast_cancer": (_ls_breast_cancer,
-                                    "breast cancer (569 x 30), standardized, target -1/+1"),
-    "logistic:breast_cancer": (lambda: _logistic("breast_cancer", lambda t: 2 * t - 1),
-                               "breast cancer (569 x 30 + intercept), malignant -1 / benign +1, reg 1e-3"),
-    "logistic:digits": (lambda: _logistic("digits", lambda t: np.where(t % 2 == 1, 1.0, -1.0)),
-                        "digits (1797 x 64 + intercept), odd digits +1 / even -1, reg 1e-3"),
+    "least_squares:breast_cancer": (
+        _ls_breast_cancer,
+        "breast cancer (569 x 30), standardized, target -1/+1",
+    ),
+    "logistic:breast_cancer": (
+        lambda: _logistic("breast_cancer", lambda t: 2 * t - 1),
+        "breast cancer (569 x 30 + intercept), malignant -1 / benign +1, reg 1e-3",
+    ),
+    "logistic:digits": (
+        lambda: _logistic("digits", lambda t: np.where(t % 2 == 1, 1.0, -1.0)),
+        "digits (1797 x 64 + intercept), odd digits +1 / even -1, reg 1e-3",
+    ),
     "quadratic:spectrum": (quadratic_spectrum, "200-dim quadratic, log-spaced spectrum [2e-4, 2]"),
     "huber:synthetic": (huber_regression, "Huber regression 400 x 40 started in the linear region"),
 }
@@ -489,8 +542,14 @@ def _gd_loop(problem: SmoothProblem, iters: int, next_step, progress) -> tuple:
     return gaps, gnorms, steps, time.perf_counter() - start
 
 
-def run_schedule(problem: SmoothProblem, schedule: Schedule, iters: int, *, label: str | None = None,
-                 progress: Callable[[int], None] | None = None) -> Trace:
+def run_schedule(
+    problem: SmoothProblem,
+    schedule: Schedule,
+    iters: int,
+    *,
+    label: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Trace:
     """Gradient descent with ``schedule``, cycled when ``iters`` exceeds its length.
 
     ``x_{k+1} = x_k - (h_{k mod n} / L) grad f(x_k)``, ``n = len(schedule)``.
@@ -521,8 +580,15 @@ def run_schedule(problem: SmoothProblem, schedule: Schedule, iters: int, *, labe
     return Trace(label or schedule.name, problem.name, gaps, gn, steps, sec)
 
 
-def run_hypergradient(problem: SmoothProblem, depth: int, iters: int, alpha0: float = 0.01,
-                      hyper_step: float = 0.01, *, progress: Callable[[int], None] | None = None) -> Trace:
+def run_hypergradient(
+    problem: SmoothProblem,
+    depth: int,
+    iters: int,
+    alpha0: float = 0.01,
+    hyper_step: float = 0.01,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> Trace:
     r"""Gradient descent whose step is tuned online by a stack of ``depth`` hypergradient levels.
 
     The levels are normalized steps ``h_1, ..., h_K`` (``K = depth``) and a constant top
@@ -670,18 +736,26 @@ def _parse_hypergradient(text: str, rest: str) -> HypergradientMethod:
     for part in filter(None, (p.strip() for p in rest.split(","))):
         key, eq, val = part.partition("=")
         if not eq or key.strip() not in keys:
-            raise InputError(f"Unknown hypergradient option {part!r} in {text!r}; use depth=, alpha=, kappa=.")
+            raise InputError(
+                f"Unknown hypergradient option {part!r} in {text!r}; use depth=, alpha=, kappa=."
+            )
         try:
             values[keys[key.strip()]] = int(val) if key.strip() == "depth" else float(val)
         except ValueError:
-            raise InputError(f"The hypergradient option {key.strip()!r} must be a number. Got {val!r} in {text!r}.") from None
+            raise InputError(
+                f"The hypergradient option {key.strip()!r} must be a number. Got {val!r} in {text!r}."
+            ) from None
     if "depth" not in values:
-        raise InputError(f"A hypergradient method is written hypergradient:depth=K[,alpha=A,kappa=C]. Got {text!r}.")
+        raise InputError(
+            f"A hypergradient method is written hypergradient:depth=K[,alpha=A,kappa=C]. Got {text!r}."
+        )
     if values["depth"] < 0:
         raise InputError(f"The 'depth' must be an integer >= 0. Got depth={values['depth']} in {text!r}.")
     for nm in ("alpha0", "hyper_step"):
         if nm in values and not (math.isfinite(values[nm]) and values[nm] > 0):
-            raise InputError(f"The hypergradient {nm} must be finite and > 0. Got {values[nm]!r} in {text!r}.")
+            raise InputError(
+                f"The hypergradient {nm} must be finite and > 0. Got {values[nm]!r} in {text!r}."
+            )
     return HypergradientMethod(label=text, **values)
 
 
@@ -736,8 +810,9 @@ def bound_checkpoints(length: int, max_n: int) -> list[int]:
     return [2**k - 1 for k in range(1, 31) if 2**k - 1 <= max_n]
 
 
-def schedule_bounds(problem: SmoothProblem, schedule: Schedule, max_n: int = 32,
-                    solver: str = "clarabel", checkpoints=None) -> list[Bound]:
+def schedule_bounds(
+    problem: SmoothProblem, schedule: Schedule, max_n: int = 32, solver: str = "clarabel", checkpoints=None
+) -> list[Bound]:
     """PEP bounds of the (cycled) schedule at the checkpoints ``N <= max_n``.
 
     The run's ``x_N`` depends only on its first ``N`` steps, so the worst case of those steps,
@@ -781,19 +856,37 @@ def plot_practice(problem: SmoothProblem, traces, bounds: dict, path) -> None:
         bs = [b for b in bounds.get(t.method, []) if b.N <= t.iters]
         if bs:
             any_bound = True
-            ax.plot([b.N for b in bs], [b.value for b in bs], ls="none", marker="v", ms=7,
-                    mfc="none", mec=col, mew=1.4)
+            ax.plot(
+                [b.N for b in bs],
+                [b.value for b in bs],
+                ls="none",
+                marker="v",
+                ms=7,
+                mfc="none",
+                mec=col,
+                mew=1.4,
+            )
     if any_bound:
-        ax.plot([], [], ls="none", marker="v", ms=7, mfc="none", mec="0.3", mew=1.4,
-                label=r"PEP worst case $w(h_{0..N-1})\,L\,|x_0 - x^\star|^2$ (colour of its schedule)")
+        ax.plot(
+            [],
+            [],
+            ls="none",
+            marker="v",
+            ms=7,
+            mfc="none",
+            mec="0.3",
+            mew=1.4,
+            label=r"PEP worst case $w(h_{0..N-1})\,L\,|x_0 - x^\star|^2$ (colour of its schedule)",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("iteration k")
     ax.set_ylabel(r"$f(x_k) - f^\star$")
-    ax.set_title(f"{problem.name}:  L = {problem.L:.4g},  |x0 - x*| = {problem.R:.3g},  "
-                 f"f* = {problem.f_star:.6g}", fontsize=10)
+    ax.set_title(
+        f"{problem.name}:  L = {problem.L:.4g},  |x0 - x*| = {problem.R:.3g},  f* = {problem.f_star:.6g}",
+        fontsize=10,
+    )
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
     fig.savefig(path, dpi=130)
     plt.close(fig)
-

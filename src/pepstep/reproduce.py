@@ -147,8 +147,13 @@ def reproduce(spec: Spec, solver: str = "clarabel", *, progress=None) -> SpecRes
 
 def _git_sha() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-                             cwd=Path(__file__).resolve().parent)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            cwd=Path(__file__).resolve().parent,
+        )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -177,8 +182,21 @@ def provenance(solver: str) -> dict:
     }
 
 
-CSV_FIELDS = ("label", "schedule", "num_steps", "step", "published", "upper_bound", "pepstep", "rel_err",
-              "rtol", "match", "status", "seconds", "note")
+CSV_FIELDS = (
+    "label",
+    "schedule",
+    "num_steps",
+    "step",
+    "published",
+    "upper_bound",
+    "pepstep",
+    "rel_err",
+    "rtol",
+    "match",
+    "status",
+    "seconds",
+    "note",
+)
 
 
 def _csv_text(result: SpecResult) -> str:
@@ -208,14 +226,25 @@ def write_outputs(result: SpecResult, out_dir, *, figure: bool = True) -> list[P
         "name": spec.name,
         "claim": spec.claim,
         "source": asdict(spec.source) | {"citation": spec.source.cite()},
-        "problem": {"class": spec.function_class.kind, "L": spec.function_class.L, "mu": spec.function_class.mu,
-                    "measure": spec.measure, "init": spec.init, "R": spec.R},
+        "problem": {
+            "class": spec.function_class.kind,
+            "L": spec.function_class.L,
+            "mu": spec.function_class.mu,
+            "measure": spec.measure,
+            "init": spec.init,
+            "R": spec.R,
+        },
         "all_match": result.all_match,
         "rows": [asdict(r) for r in result.rows],
-        "exponent": None if spec.exponent is None else {
-            "published": spec.exponent.published, "atol": spec.exponent.atol,
-            "last_doubling": result.exponent_last_doubling, "least_squares_fit": result.exponent_fit,
-            "fit_from_row": spec.exponent.fit_from, "match": result.exponent_match,
+        "exponent": None
+        if spec.exponent is None
+        else {
+            "published": spec.exponent.published,
+            "atol": spec.exponent.atol,
+            "last_doubling": result.exponent_last_doubling,
+            "least_squares_fit": result.exponent_fit,
+            "fit_from_row": spec.exponent.fit_from,
+            "match": result.exponent_match,
         },
         "provenance": provenance(result.solver),
     }
@@ -257,7 +286,9 @@ def write_index(out_dir) -> Path:
             pub = _fmt(r.get("published")) or f"<= {_fmt(r.get('upper_bound'))}"
             mark = "match" if r.get("match") else "**differs**"
             note = f" ({r['note']})" if r.get("note") and not r.get("match") else ""
-            lines.append(f"| {doc['claim']} | {cite} | {r['label']} | {pub} | {_fmt(r.get('pepstep'))} | {mark}{note} |")
+            lines.append(
+                f"| {doc['claim']} | {cite} | {r['label']} | {pub} | {_fmt(r.get('pepstep'))} | {mark}{note} |"
+            )
         ex = doc.get("exponent")
         if ex:
             mark = "match" if ex.get("match") else "**differs**"
@@ -298,7 +329,10 @@ def summary_series(solver: str = "clarabel", *, max_steps: int = 63, patterns_di
         if t7.exists():
             base = load_pattern(t7)
             reps = [r for r in (1, 2, 4, 8) if 7 * r <= max_steps]
-            series["Grimmer t = 7 pattern, repeated (finite horizon)"] = ([7 * r for r in reps], [value(base.repeat(r)) for r in reps])
+            series["Grimmer t = 7 pattern, repeated (finite horizon)"] = (
+                [7 * r for r in reps],
+                [value(base.repeat(r)) for r in reps],
+            )
         bnb = sorted(pdir.glob("bnbpep_n*.json"), key=lambda p: int(p.stem.removeprefix("bnbpep_n")))
         bnb = [p for p in bnb if int(p.stem.removeprefix("bnbpep_n")) <= max_steps]
         if bnb:

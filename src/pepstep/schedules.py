@@ -71,8 +71,7 @@ class Schedule:
             for k, (q, h) in enumerate(zip(exact, steps)):
                 if q <= 0 or float(q) != h:
                     raise InputError(
-                        f"Exact step {k} must be positive and equal to its float. "
-                        f"Got {q} and {h!r}."
+                        f"Exact step {k} must be positive and equal to its float. Got {q} and {h!r}."
                     )
             object.__setattr__(self, "exact", exact)
 
@@ -110,9 +109,7 @@ def _check_step(k: int, h) -> float:
 
 def _to_fraction(k: int, text) -> Fraction:
     if isinstance(text, float):
-        raise InputError(
-            f"Exact step {k} must be given as a string or rational, not a float. Got {text!r}."
-        )
+        raise InputError(f"Exact step {k} must be given as a string or rational, not a float. Got {text!r}.")
     try:
         q = Fraction(str(text).strip())
     except (ValueError, ZeroDivisionError):
@@ -234,7 +231,9 @@ def load_pattern(path) -> Schedule:
     try:
         data = json.loads(raw, parse_float=str, parse_int=str)
     except json.JSONDecodeError as exc:
-        raise InputError(f"The pattern file {str(p)!r} is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+        raise InputError(
+            f"The pattern file {str(p)!r} is not valid JSON: {exc.msg} (line {exc.lineno})."
+        ) from None
     steps = data.get("steps") if isinstance(data, dict) else data
     if not isinstance(steps, list) or not steps:
         raise InputError(f"The pattern file {str(p)!r} must hold a non-empty list 'steps'.")

@@ -174,8 +174,16 @@ def _write_checkpoint(path, state):
     tmp.replace(path)
 
 
-def search_patterns(length: int, executor=None, *, seed: int = 0, checkpoint=None, certify: bool = True,
-                    progress=None, first: float | None = None) -> PatternResult:
+def search_patterns(
+    length: int,
+    executor=None,
+    *,
+    seed: int = 0,
+    checkpoint=None,
+    certify: bool = True,
+    progress=None,
+    first: float | None = None,
+) -> PatternResult:
     """Search a straightforward pattern of ``length = 2^k - 1`` with the largest average step.
 
     Parameters
@@ -206,7 +214,9 @@ def search_patterns(length: int, executor=None, *, seed: int = 0, checkpoint=Non
     True
     """
     if not isinstance(length, int) or length < 1 or (length + 1) & length:
-        raise InputError(f"The 'length' must be of the form 2^k - 1 (1, 3, 7, 15, ...). Got length={length!r}.")
+        raise InputError(
+            f"The 'length' must be of the form 2^k - 1 (1, 3, 7, 15, ...). Got length={length!r}."
+        )
     start = time.perf_counter()
     k = (length + 1).bit_length() - 1
     rng = np.random.default_rng(seed)
@@ -252,8 +262,17 @@ def search_patterns(length: int, executor=None, *, seed: int = 0, checkpoint=Non
             levels = best
         history.append((2 ** len(levels) - 1, _total(levels) / (2 ** len(levels) - 1)))
         if checkpoint:
-            _write_checkpoint(checkpoint, {"length": length, "seed": seed, "first": first, "levels": levels,
-                                           "history": history, "candidates_evaluated": counter.n})
+            _write_checkpoint(
+                checkpoint,
+                {
+                    "length": length,
+                    "seed": seed,
+                    "first": first,
+                    "levels": levels,
+                    "history": history,
+                    "candidates_evaluated": counter.n,
+                },
+            )
         if progress:
             progress(len(levels), k, history[-1][1])
     steps = levels_to_steps(levels)

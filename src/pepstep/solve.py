@@ -490,11 +490,7 @@ def run_model(problem, backend: Backend, options: dict | None = None) -> tuple[s
 
 
 def residuals_ok(residuals: dict) -> bool:
-    return (
-        residuals["gap"] <= RTOL_GAP
-        and residuals["primal"] <= TOL_FEAS
-        and residuals["dual"] <= TOL_DUAL
-    )
+    return residuals["gap"] <= RTOL_GAP and residuals["primal"] <= TOL_FEAS and residuals["dual"] <= TOL_DUAL
 
 
 def dual_slack(data: PEPData, lam: np.ndarray, tau: float, nu: np.ndarray | None) -> np.ndarray:

@@ -61,7 +61,7 @@ class Source:
 
     def cite(self) -> str:
         venue = f", {self.venue}" if self.venue else ""
-        return f"{self.authors}, \"{self.title}\"{venue} ({self.year}), {self.where}"
+        return f'{self.authors}, "{self.title}"{venue} ({self.year}), {self.where}'
 
 
 @dataclass(frozen=True)

@@ -28,14 +28,21 @@ def test_constant_steps_strongly_convex_distance(mu, h, N):
     """|x_N - x*|^2 <= max(|1 - h mu/L|, |1 - h|)^(2N) R^2 (tight; Taylor, Hendrickx & Glineur 2018)."""
     fc = FunctionClass("strongly-convex", 1.0, mu)
     expected = max(abs(1 - h * mu), abs(1 - h)) ** (2 * N)
-    assert_rel(worst_case(Problem(constant(h, N), fc, "dist")).value, expected, RTOL_CLOSED_FORM, f"{mu=}, {h=}, {N=}")
+    assert_rel(
+        worst_case(Problem(constant(h, N), fc, "dist")).value,
+        expected,
+        RTOL_CLOSED_FORM,
+        f"{mu=}, {h=}, {N=}",
+    )
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
 def test_silver_schedule(k):
     """n = 2^k - 1 silver steps: L R^2 / (4 rho^k - 2) (Altschuler & Parrilo 2023, Theorem 1.1)."""
     expected = 1.0 / (4 * RHO**k - 2)
-    assert_rel(worst_case(Problem(silver(2**k - 1))).value, expected, RTOL_CLOSED_FORM, f"silver n={2**k - 1}")
+    assert_rel(
+        worst_case(Problem(silver(2**k - 1))).value, expected, RTOL_CLOSED_FORM, f"silver n={2**k - 1}"
+    )
 
 
 def test_hard_problem_is_never_reported_as_optimal_when_wrong():
@@ -60,7 +67,12 @@ def test_homogeneity_in_L_and_R(pepit_oracle):
     assert_rel(scaled, pepit_oracle([1.2, 2.5, 0.8], L=2.0, R=3.0), RTOL_PEPIT, "PEPit with L=2, R=3")
     fc = FunctionClass("strongly-convex", L=2.0, mu=0.2)
     grad = worst_case(Problem(Schedule(steps), fc, "gradnorm", R=3.0)).value
-    assert_rel(grad, pepit_oracle(list(steps), "strongly-convex", 2.0, 0.2, "gradnorm", R=3.0), RTOL_PEPIT, "gradnorm")
+    assert_rel(
+        grad,
+        pepit_oracle(list(steps), "strongly-convex", 2.0, 0.2, "gradnorm", R=3.0),
+        RTOL_PEPIT,
+        "gradnorm",
+    )
 
 
 CASES = [
@@ -90,7 +102,12 @@ def test_agrees_with_pepit(pepit_oracle, kind, mu, measure, init):
         n = int(rng.integers(1, 6))
         steps = [float(s) for s in np.round(rng.uniform(0.2, hi, size=n), 3)]
         wc = worst_case(Problem(Schedule(tuple(steps)), FunctionClass(kind, 1.0, mu), measure, init))
-        assert_rel(wc.value, pepit_oracle(steps, kind, 1.0, mu, measure, init), RTOL_PEPIT, f"{kind} {measure} {init} {steps}")
+        assert_rel(
+            wc.value,
+            pepit_oracle(steps, kind, 1.0, mu, measure, init),
+            RTOL_PEPIT,
+            f"{kind} {measure} {init} {steps}",
+        )
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)

@@ -113,12 +113,14 @@ def test_random_byte_corruption_of_a_solver_certificate(tmp_path):
 
 # steps < 2: the nonconvex worst case is bounded
 STEPS = st.lists(st.sampled_from(["1/4", "1/2", "1", "3/2", "7/4"]), min_size=1, max_size=3)
-CLASSES = st.sampled_from([
-    (FunctionClass("convex"), "fgap", "dist"),
-    (FunctionClass("convex"), "gradnorm", "fgap"),
-    (FunctionClass("strongly-convex", mu=0.25), "dist", "dist"),
-    (FunctionClass("nonconvex"), "gradnorm", "fgap"),
-])
+CLASSES = st.sampled_from(
+    [
+        (FunctionClass("convex"), "fgap", "dist"),
+        (FunctionClass("convex"), "gradnorm", "fgap"),
+        (FunctionClass("strongly-convex", mu=0.25), "dist", "dist"),
+        (FunctionClass("nonconvex"), "gradnorm", "fgap"),
+    ]
+)
 TAMPER_COUNTS = {"tried": 0, "accepted": 0}
 
 
@@ -129,8 +131,13 @@ def _must_reject(cert, why):
     assert not report.valid, f"{why}: {report.message}"
 
 
-@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck),
-          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
 @given(steps=STEPS, setup=CLASSES, data=st.data())
 def test_soundness_over_random_schedules(steps, setup, data):
     fc, measure, init = setup
@@ -159,7 +166,9 @@ def test_soundness_over_random_schedules(steps, setup, data):
         except ValueError:
             continue
         if m != measure and worst_case(other).value > float(cert.rate) * (1 + RTOL_SOLVER):
-            _must_reject(dataclasses.replace(cert, measure=m, nu={0: F(1)} if m == "mingradnorm" else {}), "measure")
+            _must_reject(
+                dataclasses.replace(cert, measure=m, nu={0: F(1)} if m == "mingradnorm" else {}), "measure"
+            )
     if fc.kind == "strongly-convex":  # widening the class (mu -> 0) makes the distance claim false
         _must_reject(dataclasses.replace(cert, function_class="convex", mu=F(0)), "class widened")
     if fc.kind == "convex":

@@ -116,8 +116,10 @@ def test_bad_input(kwargs, message):
         optimize_schedule(n, **kwargs)
 
 
-@pytest.mark.parametrize("argv", [["--num-steps", "0"], ["--num-steps", "2", "--max-step", "-1"],
-                                  ["--num-steps", "2", "--starts", "0"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["--num-steps", "0"], ["--num-steps", "2", "--max-step", "-1"], ["--num-steps", "2", "--starts", "0"]],
+)
 def test_cli_bad_input_exits_2(argv, capsys):
     assert main(["optimize", *argv]) == 2
     assert "Got" in capsys.readouterr().err

@@ -145,8 +145,9 @@ def test_logistic_f_star_matches_scikit_learn(problems, dataset):
     A = np.hstack([_standardize(X), np.ones((X.shape[0], 1))])
     y = 2 * t - 1 if dataset == "breast_cancer" else np.where(t % 2 == 1, 1.0, -1.0)
     # sklearn minimizes |w|^2 / 2 + C sum log(1 + exp(-y a.w)): C = 1 / (reg m) is our f times C m.
-    clf = LogisticRegression(C=1 / (LOGISTIC_REG * len(y)), fit_intercept=False,
-                             solver="newton-cholesky", tol=1e-12, max_iter=200).fit(A, y)
+    clf = LogisticRegression(
+        C=1 / (LOGISTIC_REG * len(y)), fit_intercept=False, solver="newton-cholesky", tol=1e-12, max_iter=200
+    ).fit(A, y)
     assert_rel(p.f(clf.coef_.ravel()), p.f_star, RTOL_SKLEARN, "f* against scikit-learn")
 
 
@@ -226,7 +227,10 @@ def test_parse_method_forms():
     assert (m.schedule.steps, m.schedule.exact, m.label) == ((1.5,), (Fraction(3, 2),), "constant:1.5")
     assert parse_method("constant:1:4").schedule.steps == (1.0,) * 4
     assert parse_method("hypergradient:depth=3").depth == 3
-    assert parse_method("pattern:" + str(PATTERNS / "grimmer2023_t3.json") + ":2").label == "pattern:grimmer2023_t3:2"
+    assert (
+        parse_method("pattern:" + str(PATTERNS / "grimmer2023_t3.json") + ":2").label
+        == "pattern:grimmer2023_t3:2"
+    )
 
 
 @pytest.mark.parametrize(
@@ -234,12 +238,18 @@ def test_parse_method_forms():
     [
         (["--problem", "nope", "--schedule", "silver:7"], "Unknown problem 'nope'"),
         (["--problem", "least_squares:diabetes", "--schedule", "fast:3"], "Unknown schedule 'fast'"),
-        (["--problem", "least_squares:diabetes", "--schedule", "silver:7", "--iters", "0"],
-         "The 'iters' must be a positive integer. Got iters=0."),
-        (["--problem", "least_squares:diabetes", "--schedule", "silver:7", "--iters", "-5"],
-         "The 'iters' must be a positive integer. Got iters=-5."),
-        (["--problem", "least_squares:diabetes", "--schedule", "hypergradient:alpha=1"],
-         "A hypergradient method is written"),
+        (
+            ["--problem", "least_squares:diabetes", "--schedule", "silver:7", "--iters", "0"],
+            "The 'iters' must be a positive integer. Got iters=0.",
+        ),
+        (
+            ["--problem", "least_squares:diabetes", "--schedule", "silver:7", "--iters", "-5"],
+            "The 'iters' must be a positive integer. Got iters=-5.",
+        ),
+        (
+            ["--problem", "least_squares:diabetes", "--schedule", "hypergradient:alpha=1"],
+            "A hypergradient method is written",
+        ),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(capsys, argv, message):
@@ -255,8 +265,22 @@ def test_run_schedule_rejects_bad_iters(problems):
 
 def test_cli_json_and_plot(capsys, tmp_path):
     png = tmp_path / "c.png"
-    argv = ["run", "--problem", "least_squares:diabetes", "--schedule", "silver:15", "--schedule",
-            "hypergradient:depth=1", "--iters", "64", "--bound-max-n", "15", "--json", "--plot", str(png)]
+    argv = [
+        "run",
+        "--problem",
+        "least_squares:diabetes",
+        "--schedule",
+        "silver:15",
+        "--schedule",
+        "hypergradient:depth=1",
+        "--iters",
+        "64",
+        "--bound-max-n",
+        "15",
+        "--json",
+        "--plot",
+        str(png),
+    ]
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert captured.err == ""  # no progress bar with --json

@@ -35,7 +35,9 @@ def test_fast_spec_reproduces_published_and_committed_values(path, tmp_path):
     assert committed.exists(), f"{committed} is not committed; run `make results`"
     old = {row["label"]: row["pepstep"] for row in json.loads(committed.read_text())["rows"]}
     for row in result.rows:
-        assert old[row.label] == pytest.approx(row.pepstep, rel=RTOL_DRIFT), f"{spec.name} {row.label} drifted"
+        assert old[row.label] == pytest.approx(row.pepstep, rel=RTOL_DRIFT), (
+            f"{spec.name} {row.label} drifted"
+        )
     paths = write_outputs(result, tmp_path, figure=False)
     assert [p.suffix for p in paths] == [".csv", ".json"]
     index = write_index(tmp_path).read_text()
@@ -45,14 +47,29 @@ def test_fast_spec_reproduces_published_and_committed_values(path, tmp_path):
 BAD_SPECS = [
     ("schema_version = 2\n", "key 'schema_version': must be 1, got 2"),
     ("schema_version = 1\nkind = 'magic'\n", "key 'kind': must be one of"),
-    ("schema_version = 1\n[source]\nauthors = 'A'\ntitle = 'T'\nyear = 2020\n", "key 'source.where': missing"),
-    ("schema_version = 1\nclaim = 'c'\n[source]\nauthors = 'A'\ntitle = 'T'\nyear = 2020\nwhere = 'w'\n"
-     "[problem]\nclass = 'convex'\nmu = 2.0\n[[rows]]\nschedule = 'silver:3'\npublished = 1.0\n", "key 'problem':"),
-    ("schema_version = 1\nclaim = 'c'\n[source]\nauthors = 'A'\ntitle = 'T'\nyear = 2020\nwhere = 'w'\n"
-     "[problem]\n[[rows]]\nschedule = 'constant:-1:3'\npublished = 1.0\n", "key 'rows[0].schedule': Step 0 must be finite"),
-    ("schema_version = 1\nclaim = 'c'\n[source]\nauthors = 'A'\ntitle = 'T'\nyear = 2020\nwhere = 'w'\n"
-     "[problem]\n[[rows]]\nschedule = 'silver:3'\n", "key 'rows[0]': needs 'published' or 'upper_bound'"),
-    ("schema_version = 1\nclaim = 'c'\n[source]\nauthors = 'A'\ntitle = 'T'\nyear = 'x'\nwhere = 'w'\n", "key 'source.year': must be int"),
+    (
+        "schema_version = 1\n[source]\nauthors = 'A'\ntitle = 'T'\nyear = 2020\n",
+        "key 'source.where': missing",
+    ),
+    (
+        "schema_version = 1\nclaim = 'c'\n[source]\nauthors = 'A'\ntitle = 'T'\nyear = 2020\nwhere = 'w'\n"
+        "[problem]\nclass = 'convex'\nmu = 2.0\n[[rows]]\nschedule = 'silver:3'\npublished = 1.0\n",
+        "key 'problem':",
+    ),
+    (
+        "schema_version = 1\nclaim = 'c'\n[source]\nauthors = 'A'\ntitle = 'T'\nyear = 2020\nwhere = 'w'\n"
+        "[problem]\n[[rows]]\nschedule = 'constant:-1:3'\npublished = 1.0\n",
+        "key 'rows[0].schedule': Step 0 must be finite",
+    ),
+    (
+        "schema_version = 1\nclaim = 'c'\n[source]\nauthors = 'A'\ntitle = 'T'\nyear = 2020\nwhere = 'w'\n"
+        "[problem]\n[[rows]]\nschedule = 'silver:3'\n",
+        "key 'rows[0]': needs 'published' or 'upper_bound'",
+    ),
+    (
+        "schema_version = 1\nclaim = 'c'\n[source]\nauthors = 'A'\ntitle = 'T'\nyear = 'x'\nwhere = 'w'\n",
+        "key 'source.year': must be int",
+    ),
     ("schema_version = [", "not valid TOML"),
 ]
 

@@ -31,7 +31,9 @@ def test_local_pool_and_dask_cluster_agree(tmp_path):
     distributed = pytest.importorskip("distributed")
     with ProcessPoolExecutor(2) as ex:
         local = search_patterns(3, ex, seed=7, first=1.5, certify=False)
-    with distributed.LocalCluster(n_workers=2, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None) as cl:
+    with distributed.LocalCluster(
+        n_workers=2, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
+    ) as cl:
         with distributed.Client(cl) as client:
             remote = search_patterns(3, client.get_executor(), seed=7, first=1.5, certify=False)
     assert remote.steps == local.steps

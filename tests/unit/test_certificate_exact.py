@@ -158,8 +158,15 @@ def test_ldl_reconstructs_the_matrix():
     Lm = {(a, a): F(1) for a in range(n)}
     for a, col in zip(fac.order, fac.columns):
         Lm.update({(b, a): v for b, v in col.items()})
-    rebuilt = [[sum((Lm.get((r, a), F(0)) * d * Lm.get((s, a), F(0))
-                     for a, d in zip(fac.order, fac.pivots)), F(0)) for s in range(n)] for r in range(n)]
+    rebuilt = [
+        [
+            sum(
+                (Lm.get((r, a), F(0)) * d * Lm.get((s, a), F(0)) for a, d in zip(fac.order, fac.pivots)), F(0)
+            )
+            for s in range(n)
+        ]
+        for r in range(n)
+    ]
     assert rebuilt == M
 
 
@@ -181,7 +188,9 @@ def test_ldl_rejects_non_psd(M, reason):
 def test_closed_form_one_step_certificate_is_valid():
     c = one_step()
     assert _frac_matrix(slack_matrix(c)) == [
-        [F(1, 6), F(-1, 4), F(-1, 4)], [F(-1, 4), HALF, F(1, 4)], [F(-1, 4), F(1, 4), HALF]
+        [F(1, 6), F(-1, 4), F(-1, 4)],
+        [F(-1, 4), HALF, F(1, 4)],
+        [F(-1, 4), F(1, 4), HALF],
     ]
     assert identity_residual(c) == [0, 0]
     report = verify(c)
@@ -193,11 +202,23 @@ def test_closed_form_one_step_certificate_is_valid():
 
 
 TAMPERS = {
-    "tau lowered": (lambda c: dataclasses.replace(c, tau=F(1, 6) - F(1, 10**30), rate=F(1, 6) - F(1, 10**30)), "psd"),
+    "tau lowered": (
+        lambda c: dataclasses.replace(c, tau=F(1, 6) - F(1, 10**30), rate=F(1, 6) - F(1, 10**30)),
+        "psd",
+    ),
     "rate lowered": (lambda c: dataclasses.replace(c, rate=F(1, 7)), "rate"),
-    "lambda raised": (lambda c: dataclasses.replace(c, multipliers={**c.multipliers, (0, 1): F(1, 2) + F(1, 10**30)}), "identity"),
-    "lambda negated": (lambda c: dataclasses.replace(c, multipliers={**c.multipliers, ("*", 0): -HALF}), "multipliers"),
-    "extra lambda": (lambda c: dataclasses.replace(c, multipliers={**c.multipliers, (1, 0): F(1, 10**30)}), "identity"),
+    "lambda raised": (
+        lambda c: dataclasses.replace(c, multipliers={**c.multipliers, (0, 1): F(1, 2) + F(1, 10**30)}),
+        "identity",
+    ),
+    "lambda negated": (
+        lambda c: dataclasses.replace(c, multipliers={**c.multipliers, ("*", 0): -HALF}),
+        "multipliers",
+    ),
+    "extra lambda": (
+        lambda c: dataclasses.replace(c, multipliers={**c.multipliers, (1, 0): F(1, 10**30)}),
+        "identity",
+    ),
     # A shorter step makes the claim false (1 / (2 (2h + 1)) > 1/6); a longer one keeps it true.
     "step shortened": (lambda c: dataclasses.replace(c, steps=(F(1) - F(1, 10**30),)), "psd"),
     # Widening the class must fail (narrowing it, e.g. to strongly convex, can keep a true bound).
@@ -205,7 +226,10 @@ TAMPERS = {
     "measure changed": (lambda c: dataclasses.replace(c, measure="gradnorm"), "identity"),
     "init changed": (lambda c: dataclasses.replace(c, init="fgap"), "identity"),
     "tau negated": (lambda c: dataclasses.replace(c, tau=F(-1, 6)), "tau"),
-    "pair out of range": (lambda c: dataclasses.replace(c, multipliers={**c.multipliers, (0, 2): F(0)}), "pairs"),
+    "pair out of range": (
+        lambda c: dataclasses.replace(c, multipliers={**c.multipliers, (0, 2): F(0)}),
+        "pairs",
+    ),
 }
 
 
@@ -257,7 +281,10 @@ def _edit(**changes):
         (_edit(rate_float=0.16), re.escape("'rate_float' must be float(rate)")),
         (_edit(multipliers={"0,x": "1"}), "multiplier key '0,x' is not a pair"),
         (_edit(multipliers={"00,1": "1"}), "multiplier key '00,1' is not in canonical form"),
-        (one_step().to_json().replace("\n", "\r\n"), "the text is not in the canonical form written by pepstep"),
+        (
+            one_step().to_json().replace("\n", "\r\n"),
+            "the text is not in the canonical form written by pepstep",
+        ),
         (one_step().to_json().replace('"0,1"', '"*,1"'), "duplicate key '\\*,1'"),
         ("[1]", "the top level must be an object"),
         ("{", "not JSON"),
@@ -274,7 +301,9 @@ def test_huge_and_unreadable_files(tmp_path, monkeypatch):
     path = tmp_path / "c.json"
     path.write_text(one_step().to_json())
     monkeypatch.setattr(certify_module, "MAX_FILE_BYTES", 100)
-    with pytest.raises(CertificateFormatError, match=r"Malformed certificate: the file has \d+ bytes, more than 100"):
+    with pytest.raises(
+        CertificateFormatError, match=r"Malformed certificate: the file has \d+ bytes, more than 100"
+    ):
         load_certificate(path)
     with pytest.raises(CertificateFormatError, match="Cannot read the certificate"):
         load_certificate(tmp_path / "missing.json")
@@ -305,7 +334,7 @@ def test_every_single_byte_corruption_is_rejected():
     tried = accepted = 0
     for pos in range(len(raw)):
         for new in rng.sample([b for b in range(256) if b != raw[pos]], 3):
-            data = raw[:pos] + bytes([new]) + raw[pos + 1:]
+            data = raw[:pos] + bytes([new]) + raw[pos + 1 :]
             tried += 1
             try:
                 cert = certificate_from_json(data.decode("utf-8"))

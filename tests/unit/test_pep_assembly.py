@@ -73,8 +73,13 @@ def test_measure_and_init_rows():
 
 @pytest.mark.parametrize(
     ("measure", "init", "expected"),
-    [("fgap", "dist", 2.0 * 9.0), ("gradnorm", "dist", 4.0 * 9.0), ("dist", "dist", 9.0),
-     ("fgap", "fgap", 3.0), ("gradnorm", "fgap", 6.0)],
+    [
+        ("fgap", "dist", 2.0 * 9.0),
+        ("gradnorm", "dist", 4.0 * 9.0),
+        ("dist", "dist", 9.0),
+        ("fgap", "fgap", 3.0),
+        ("gradnorm", "fgap", 6.0),
+    ],
 )
 def test_value_scale_is_homogeneity(measure, init, expected):
     fc = FunctionClass("strongly-convex", 2.0, 0.5)
@@ -88,7 +93,10 @@ def test_value_scale_is_homogeneity(measure, init, expected):
         ({"L": 0.0}, "The 'L' parameter must be > 0. Got L=0.0."),
         ({"L": -1.0}, "The 'L' parameter must be > 0. Got L=-1.0."),
         ({"L": float("nan")}, "The 'L' parameter must be finite. Got L=nan."),
-        ({"kind": "strongly-convex", "mu": 1.0}, r"The 'mu' parameter must be in \(0, L\). Got mu=1.0 with L=1.0."),
+        (
+            {"kind": "strongly-convex", "mu": 1.0},
+            r"The 'mu' parameter must be in \(0, L\). Got mu=1.0 with L=1.0.",
+        ),
         ({"kind": "strongly-convex", "mu": -0.1}, r"The 'mu' parameter must be in \(0, L\). Got mu=-0.1"),
         ({"kind": "convex", "mu": -0.1}, r"The 'mu' parameter must be in \[0, L\). Got mu=-0.1"),
         ({"kind": "convex", "mu": 0.1}, "takes mu=0. Got mu=0.1"),
@@ -105,8 +113,14 @@ def test_function_class_validation(kwargs, message):
         ({"measure": "loss"}, "Unknown measure 'loss'"),
         ({"init": "box"}, "Unknown initial condition 'box'"),
         ({"R": 0.0}, "The 'R' parameter must be finite and > 0. Got R=0.0."),
-        ({"function_class": FunctionClass("nonconvex"), "measure": "fgap", "init": "fgap"}, "unbounded for class 'nonconvex'"),
-        ({"function_class": FunctionClass("nonconvex"), "measure": "gradnorm"}, "class 'nonconvex' takes init 'fgap'"),
+        (
+            {"function_class": FunctionClass("nonconvex"), "measure": "fgap", "init": "fgap"},
+            "unbounded for class 'nonconvex'",
+        ),
+        (
+            {"function_class": FunctionClass("nonconvex"), "measure": "gradnorm"},
+            "class 'nonconvex' takes init 'fgap'",
+        ),
         ({"measure": "dist", "init": "fgap"}, "unbounded under init 'fgap'"),
     ],
 )

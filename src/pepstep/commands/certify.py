@@ -11,12 +11,18 @@ from .common import add_problem_arguments, fmt, problem_from_args, schedule_from
 def register(sub) -> None:
     p = sub.add_parser("certify", help="exact rational certificate of a worst-case rate")
     add_problem_arguments(p)
-    p.add_argument("--support", default="full", choices=("full", "consecutive"),
-                   help="pairs the certificate may use: full (all) or consecutive "
-                        "((k, k+1), (k+1, k), (*, k), (k, *))")
-    p.add_argument("--rate", default=None,
-                   help="the rate to prove, e.g. 1/42 or 0.0238096 (exit 1 if it cannot be proved); "
-                        "default: the tightest rate found")
+    p.add_argument(
+        "--support",
+        default="full",
+        choices=("full", "consecutive"),
+        help="pairs the certificate may use: full (all) or consecutive ((k, k+1), (k+1, k), (*, k), (k, *))",
+    )
+    p.add_argument(
+        "--rate",
+        default=None,
+        help="the rate to prove, e.g. 1/42 or 0.0238096 (exit 1 if it cannot be proved); "
+        "default: the tightest rate found",
+    )
     p.add_argument("--out", default=None, help="write the certificate (JSON) here, atomically")
     p.add_argument("--proof", default=None, help="write a human-readable proof (Markdown) here")
     p.add_argument(
@@ -55,7 +61,9 @@ def run(args) -> int:
         print(cert.to_json(), end="")
     rate = cert.rate
     text = f"{rate.numerator}/{rate.denominator}" if rate.denominator != 1 else str(rate.numerator)
-    print(f"certified: rate {text} (about {fmt(float(rate))}), {len(cert.multipliers)} multipliers, "
-          f"support {cert.support}" + (f", written to {args.out}" if args.out else ""),
-          file=__import__("sys").stderr if not args.out else None)
+    print(
+        f"certified: rate {text} (about {fmt(float(rate))}), {len(cert.multipliers)} multipliers, "
+        f"support {cert.support}" + (f", written to {args.out}" if args.out else ""),
+        file=__import__("sys").stderr if not args.out else None,
+    )
     return 0

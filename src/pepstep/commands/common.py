@@ -30,14 +30,23 @@ __all__ = [
 
 
 def add_class_arguments(p) -> None:
-    p.add_argument("--class", dest="fclass", default="convex", metavar="CLASS",
-                   help="convex (default), strongly-convex or nonconvex")
+    p.add_argument(
+        "--class",
+        dest="fclass",
+        default="convex",
+        metavar="CLASS",
+        help="convex (default), strongly-convex or nonconvex",
+    )
     p.add_argument("--L", type=float, default=1.0, help="smoothness constant (default 1)")
     p.add_argument("--mu", type=float, default=0.0, help="strong convexity constant (default 0)")
     p.add_argument("--measure", default="fgap", help="fgap (default), gradnorm, dist or mingradnorm")
     p.add_argument("--init", default=None, help="dist (default; fgap for nonconvex) or fgap")
-    p.add_argument("--R", type=float, default=1.0,
-                   help="size of the initial condition: R in |x0 - x*| <= R, or Delta in f(x0) - f* <= Delta")
+    p.add_argument(
+        "--R",
+        type=float,
+        default=1.0,
+        help="size of the initial condition: R in |x0 - x*| <= R, or Delta in f(x0) - f* <= Delta",
+    )
 
 
 def add_solver_argument(p) -> None:
@@ -46,10 +55,16 @@ def add_solver_argument(p) -> None:
 
 def add_method_arguments(p) -> None:
     """``--method auto|full|generate`` and its shorthand ``--exact-full``."""
-    p.add_argument("--method", default="auto",
-                   help="auto (default: constraint generation from 48 steps on), full or generate")
-    p.add_argument("--exact-full", action="store_true",
-                   help="force the dense formulation (all (N+2)(N+1) pairs in one SDP)")
+    p.add_argument(
+        "--method",
+        default="auto",
+        help="auto (default: constraint generation from 48 steps on), full or generate",
+    )
+    p.add_argument(
+        "--exact-full",
+        action="store_true",
+        help="force the dense formulation (all (N+2)(N+1) pairs in one SDP)",
+    )
 
 
 def method_from_args(args) -> str:
@@ -59,8 +74,9 @@ def method_from_args(args) -> str:
 def add_problem_arguments(p, steps_required: bool = True) -> None:
     """``--steps`` / ``--schedule`` plus the class, measure, init and solver options."""
     p.add_argument("--steps", default=None, help="comma-separated normalized steps, e.g. 1.5,4.9,1.5")
-    p.add_argument("--schedule", default=None,
-                   help="named schedule: constant:H:N, silver:N or pattern:FILE:REPEATS")
+    p.add_argument(
+        "--schedule", default=None, help="named schedule: constant:H:N, silver:N or pattern:FILE:REPEATS"
+    )
     add_class_arguments(p)
     add_solver_argument(p)
 

@@ -16,7 +16,9 @@ def register(sub) -> None:
     p = sub.add_parser("figures", help="summary figures: schedule shapes and worst case versus N")
     p.add_argument("--out", default="results", help="output folder (default results/)")
     p.add_argument("--patterns", default="problems/patterns", help="folder of published step patterns")
-    p.add_argument("--max-steps", type=int, default=63, help="largest N in the worst-case figure (default 63)")
+    p.add_argument(
+        "--max-steps", type=int, default=63, help="largest N in the worst-case figure (default 63)"
+    )
     add_solver_argument(p)
     p.set_defaults(func=run)
 
@@ -28,8 +30,10 @@ def run(args) -> int:
     if args.max_steps < 1:
         raise InputError(f"--max-steps must be >= 1. Got {args.max_steps}.")
     shapes = {"silver, n = 63 (Altschuler & Parrilo)": silver(63).steps}
-    for name, label in (("grimmer2023_t63.json", "Grimmer long-step pattern, t = 63"),
-                        ("bnbpep_n50.json", "BnB-PEP optimized, N = 50 (Das Gupta, Van Parys & Ryu)")):
+    for name, label in (
+        ("grimmer2023_t63.json", "Grimmer long-step pattern, t = 63"),
+        ("bnbpep_n50.json", "BnB-PEP optimized, N = 50 (Das Gupta, Van Parys & Ryu)"),
+    ):
         if (patterns / name).exists():
             shapes[label] = load_pattern(patterns / name).steps
     optimized = out / "optimize_n50.json"
@@ -40,6 +44,11 @@ def run(args) -> int:
             pass
     print(plot_schedules(shapes, out / "schedule_shapes.png", "Step-size schedules (log scale)"))
     series = summary_series(args.solver, max_steps=args.max_steps, patterns_dir=patterns)
-    print(plot_worst_case_vs_n(series, out / "worst_case_vs_n.png",
-                               "Exact worst case of f(x_N) - f* (L-smooth convex, |x0 - x*| <= R)"))
+    print(
+        plot_worst_case_vs_n(
+            series,
+            out / "worst_case_vs_n.png",
+            "Exact worst case of f(x_N) - f* (L-smooth convex, |x0 - x*| <= R)",
+        )
+    )
     return 0

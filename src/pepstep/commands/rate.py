@@ -67,11 +67,15 @@ def run(args) -> int:
     fc = problem.function_class
     size = "R" if problem.init is InitialCondition.DIST else "Delta"
     digits = trusted_digits(wc.residuals)
-    print(f"worst case   {MEASURE_TEXT[problem.measure]} <= {fmt(wc.value, digits)}"
-          f"   (= {fmt(wc.normalized_value, digits)} {units(problem)}, L={fmt(fc.L, 6)}, {size}={fmt(problem.R, 6)})")
+    print(
+        f"worst case   {MEASURE_TEXT[problem.measure]} <= {fmt(wc.value, digits)}"
+        f"   (= {fmt(wc.normalized_value, digits)} {units(problem)}, L={fmt(fc.L, 6)}, {size}={fmt(problem.R, 6)})"
+    )
     print(f"schedule     {problem.schedule.name}  (N = {problem.num_steps})")
     cls = fc.kind + (f", mu = {fmt(fc.mu, 6)}" if fc.kind == "strongly-convex" else "")
     print(f"class        {cls};  init {problem.init.value}")
-    print(f"solver       {wc.solver} {wc.solver_version}: {wc.status.value}, "
-          f"relative gap {wc.residuals['gap']:.1e}, {wc.seconds:.2f} s")
+    print(
+        f"solver       {wc.solver} {wc.solver_version}: {wc.status.value}, "
+        f"relative gap {wc.residuals['gap']:.1e}, {wc.seconds:.2f} s"
+    )
     return 0

@@ -38,18 +38,26 @@ def run(args) -> int:
             if not quiet:
                 value = "-" if row.pepstep is None else f"{row.pepstep:.10g}"
                 mark = "match" if row.match else "DIFFERS"
-                print(f"  {row.label:<28} published {row.published!s:<22} pepstep {value:<18} {mark}", flush=True)
+                print(
+                    f"  {row.label:<28} published {row.published!s:<22} pepstep {value:<18} {mark}",
+                    flush=True,
+                )
 
         result = reproduce(spec, args.solver, progress=progress)
         paths = write_outputs(result, out, figure=not args.no_figures)
         if spec.exponent is not None and not args.json:
-            print(f"  rate exponent (last doubling) {result.exponent_last_doubling:.4f}, published "
-                  f"{spec.exponent.published} +- {spec.exponent.atol}; least-squares fit {result.exponent_fit:.4f}")
+            print(
+                f"  rate exponent (last doubling) {result.exponent_last_doubling:.4f}, published "
+                f"{spec.exponent.published} +- {spec.exponent.atol}; least-squares fit {result.exponent_fit:.4f}"
+            )
         summary.append({"spec": spec.name, "all_match": result.all_match, "files": [str(p) for p in paths]})
     write_index(out)
     failed = [s["spec"] for s in summary if not s["all_match"]]
     if args.json:
         dump_json({"specs": summary, "all_match": not failed})
     elif failed:
-        print(f"pepstep: {len(failed)} spec(s) differ from the published values: {', '.join(failed)}", file=sys.stderr)
+        print(
+            f"pepstep: {len(failed)} spec(s) differ from the published values: {', '.join(failed)}",
+            file=sys.stderr,
+        )
     return 1 if failed else 0

@@ -26,15 +26,21 @@ def register(sub) -> None:
         "run",
         help="run schedules on a real problem and compare with their worst-case bounds",
         description="Gradient descent with certified schedules (and hypergradient tuning) on a "
-                    "smooth convex problem; f(x_k) - f* beside the PEP worst case w L |x0 - x*|^2.",
+        "smooth convex problem; f(x_k) - f* beside the PEP worst case w L |x0 - x*|^2.",
     )
     p.add_argument("--problem", required=True, help=f"one of: {', '.join(PROBLEMS)}")
-    p.add_argument("--schedule", action="append", required=True, metavar="SPEC",
-                   help="repeatable: constant:H, constant:H:N, silver:N, pattern:FILE:REPEATS, "
-                        "steps:H1,H2,..., hypergradient:depth=K[,alpha=A,kappa=C]")
+    p.add_argument(
+        "--schedule",
+        action="append",
+        required=True,
+        metavar="SPEC",
+        help="repeatable: constant:H, constant:H:N, silver:N, pattern:FILE:REPEATS, "
+        "steps:H1,H2,..., hypergradient:depth=K[,alpha=A,kappa=C]",
+    )
     p.add_argument("--iters", type=int, default=1000, help="gradient steps per method (default 1000)")
-    p.add_argument("--bound-max-n", type=int, default=32,
-                   help="largest N at which a PEP bound is solved (default 32)")
+    p.add_argument(
+        "--bound-max-n", type=int, default=32, help="largest N at which a PEP bound is solved (default 32)"
+    )
     p.add_argument("--cache-dir", default=None, help="folder to keep the reference solutions x* in")
     p.add_argument("--plot", default=None, metavar="PNG", help="write the figure here")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -58,8 +64,11 @@ def run(args) -> int:
     finally:
         if bar is not None:
             bar.close()
-    bounds = {m.label: schedule_bounds(problem, m.schedule, args.bound_max_n, args.solver)
-              for m in methods if isinstance(m, ScheduleMethod)}
+    bounds = {
+        m.label: schedule_bounds(problem, m.schedule, args.bound_max_n, args.solver)
+        for m in methods
+        if isinstance(m, ScheduleMethod)
+    }
     if args.plot:
         plot_practice(problem, traces, bounds, args.plot)
     if args.json:
@@ -89,8 +98,14 @@ def _json(problem, traces, bounds, args) -> dict:
     return {
         "pepstep_version": __version__,
         "provenance": provenance(args.solver),
-        "problem": {"name": problem.name, "description": problem.description, "dim": problem.dim,
-                    "L": problem.L, "R": problem.R, "f_star": problem.f_star},
+        "problem": {
+            "name": problem.name,
+            "description": problem.description,
+            "dim": problem.dim,
+            "L": problem.L,
+            "R": problem.R,
+            "f_star": problem.f_star,
+        },
         "iters": args.iters,
         "solver": args.solver,
         "methods": [
@@ -100,9 +115,16 @@ def _json(problem, traces, bounds, args) -> dict:
                 "seconds": t.seconds,
                 "f_gap": _subsample(t.f_gap),
                 "final_step": float(t.steps[-1]),
-                "bounds": [{"N": b.N, "normalized": b.normalized, "value": b.value,
-                            "observed": float(t.f_gap[b.N]) if b.N <= t.iters else None,
-                            "ratio": _ratio(b, t)} for b in bounds.get(t.method, [])],
+                "bounds": [
+                    {
+                        "N": b.N,
+                        "normalized": b.normalized,
+                        "value": b.value,
+                        "observed": float(t.f_gap[b.N]) if b.N <= t.iters else None,
+                        "ratio": _ratio(b, t),
+                    }
+                    for b in bounds.get(t.method, [])
+                ],
             }
             for t in traces
         ],

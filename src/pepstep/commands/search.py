@@ -50,8 +50,14 @@ def run(args) -> int:
             bar.set_postfix(t=2**level - 1, avg=f"{avg:.4f}")
 
     try:
-        res = search_patterns(args.length, executor, seed=args.seed, checkpoint=args.checkpoint,
-                              progress=progress, first=args.first)
+        res = search_patterns(
+            args.length,
+            executor,
+            seed=args.seed,
+            checkpoint=args.checkpoint,
+            progress=progress,
+            first=args.first,
+        )
     finally:
         close()
         if bar is not None:
@@ -71,7 +77,9 @@ def run(args) -> int:
     if args.json:
         dump_json(out)
     else:
-        print(f"length {args.length}: average step {res.average:.6g} (sum {sum(res.steps):.6g}), "
-              f"certified {res.certified}, {res.candidates_evaluated} SDPs, {res.seconds:.1f} s")
+        print(
+            f"length {args.length}: average step {res.average:.6g} (sum {sum(res.steps):.6g}), "
+            f"certified {res.certified}, {res.candidates_evaluated} SDPs, {res.seconds:.1f} s"
+        )
         print("steps: " + ", ".join(f"{s:.6g}" for s in res.steps))
     return 0 if res.certified else 1

@@ -41,14 +41,16 @@ def run(args) -> int:
         ok = wc.status is Status.OPTIMAL
         failed += not ok
         avg = sum(problem.schedule.steps) / problem.num_steps
-        rows.append({
-            "schedule": problem.schedule.name,
-            "num_steps": problem.num_steps,
-            "average_step": avg,
-            "value": wc.value if ok else None,
-            "status": wc.status.value,
-            "seconds": wc.seconds,
-        })
+        rows.append(
+            {
+                "schedule": problem.schedule.name,
+                "num_steps": problem.num_steps,
+                "average_step": avg,
+                "value": wc.value if ok else None,
+                "status": wc.status.value,
+                "seconds": wc.seconds,
+            }
+        )
     if args.json:
         dump_json({"rows": rows, "solver": args.solver})
         return 1 if failed else 0
@@ -60,11 +62,19 @@ def run(args) -> int:
     for r in rows:
         value = fmt(r["value"], 8) if r["value"] is not None else r["status"]
         speed = f"{worst / r['value']:.2f}x" if r["value"] else "-"
-        print(f"{r['schedule']:<34} {r['num_steps']:>5} {r['average_step']:>9.3f} {value:>14} "
-              f"{speed:>9} {r['seconds']:>6.2f}s")
-    print("worst case: f(x_N) - f* over L-smooth convex f, in units of L R^2; speed-up: "
-          "the slowest schedule's worst case over this one's." if args.measure == "fgap" else "")
+        print(
+            f"{r['schedule']:<34} {r['num_steps']:>5} {r['average_step']:>9.3f} {value:>14} "
+            f"{speed:>9} {r['seconds']:>6.2f}s"
+        )
+    print(
+        "worst case: f(x_N) - f* over L-smooth convex f, in units of L R^2; speed-up: "
+        "the slowest schedule's worst case over this one's."
+        if args.measure == "fgap"
+        else ""
+    )
     if failed:
-        print(f"pepstep: {failed} solve(s) did not reach the requested accuracy; no value shown for them.",
-              file=sys.stderr)
+        print(
+            f"pepstep: {failed} solve(s) did not reach the requested accuracy; no value shown for them.",
+            file=sys.stderr,
+        )
     return 1 if failed else 0

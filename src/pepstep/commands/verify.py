@@ -13,7 +13,9 @@ from .common import write_atomic
 
 
 def register(sub) -> None:
-    p = sub.add_parser("verify", help="check a certificate file exactly (exit 0 valid, 1 invalid, 2 malformed)")
+    p = sub.add_parser(
+        "verify", help="check a certificate file exactly (exit 0 valid, 1 invalid, 2 malformed)"
+    )
     p.add_argument("file", help="certificate written by pepstep certify")
     p.add_argument("--proof", default=None, help="also write a human-readable proof (Markdown) here")
     p.set_defaults(func=run)
