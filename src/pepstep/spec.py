@@ -11,7 +11,9 @@ Schema (``schema_version = 1``)::
 
     schema_version = 1
     claim = "one sentence: what the source states"
-    kind = "worst_case"          # or "optimal_constant"
+    kind = "worst_case"          # or "optimal_constant", or "long_step" (rows are cyclic
+                                 # patterns: certified exactly by Grimmer's criterion, and
+                                 # their certified average step compared with `published`)
     fast = true                  # part of the subset `make test` recomputes
     figure = "values"            # "values" (value vs N, log-log) or "none"
     [source]                     # authors, title, venue, year, where (theorem/table/row)
@@ -23,6 +25,10 @@ Schema (``schema_version = 1``)::
     upper_bound = 0.05           # ... and/or a published upper bound (pepstep <= bound)
     rtol = 1e-6
     note = "why a row differs, in words"
+    [speedup]                    # long_step only: certified average of the last row / baseline
+    published = 3.0
+    rtol = 0.05
+    baseline = 2.0               # the classic rate L D^2 / (2 T) of h = 1
     [exponent]                   # optional: rate exponent read from the last doubling of N
     published = 1.2716
     atol = 0.01
@@ -44,7 +50,7 @@ from .schedules import Schedule, parse_schedule
 __all__ = ["Spec", "SpecRow", "Source", "ExponentCheck", "load_spec", "SCHEMA_VERSION", "KINDS"]
 
 SCHEMA_VERSION = 1
-KINDS = ("worst_case", "optimal_constant")
+KINDS = ("worst_case", "optimal_constant", "long_step")
 
 
 class SpecError(InputError):
@@ -99,6 +105,7 @@ class Spec:
     R: float
     rows: tuple[SpecRow, ...]
     exponent: ExponentCheck | None = None
+    speedup: dict | None = None
     figure: str = "values"
     extra: dict = field(default_factory=dict)
 
@@ -215,6 +222,16 @@ def load_spec(path) -> Spec:
             atol=_get(ex, "atol", float, path, "exponent"),
             fit_from=_get(ex, "fit_from", int, path, "exponent", 0),
         )
+    speedup = None
+    if "speedup" in data:
+        if kind != "long_step":
+            raise _err(path, "speedup", "only for kind 'long_step'")
+        sp = _get(data, "speedup", dict, path, "")
+        speedup = {
+            "published": _get(sp, "published", float, path, "speedup"),
+            "rtol": _get(sp, "rtol", float, path, "speedup"),
+            "baseline": _get(sp, "baseline", float, path, "speedup"),
+        }
     figure = _get(data, "figure", str, path, "", "values")
     if figure not in ("values", "none"):
         raise _err(path, "figure", f"must be 'values' or 'none', got {figure!r}")
@@ -231,6 +248,7 @@ def load_spec(path) -> Spec:
         R=R,
         rows=tuple(rows),
         exponent=exponent,
+        speedup=speedup,
         figure=figure,
     )
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..reproduce import reproduce, write_index, write_outputs
 from ..spec import load_spec
-from .common import add_solver_argument, dump_json
+from .common import add_method_arguments, add_solver_argument, dump_json, method_from_args
 
 
 def register(sub) -> None:
@@ -19,6 +19,7 @@ def register(sub) -> None:
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--json", action="store_true", help="print one JSON summary")
     add_solver_argument(p)
+    add_method_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -43,7 +44,7 @@ def run(args) -> int:
                     flush=True,
                 )
 
-        result = reproduce(spec, args.solver, progress=progress)
+        result = reproduce(spec, args.solver, progress=progress, method=method_from_args(args))
         paths = write_outputs(result, out, figure=not args.no_figures)
         if spec.exponent is not None and not args.json:
             print(
