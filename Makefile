@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/pepstep table --schedule constant:1:63 --schedule constant:1.5:63 \
-	  --schedule pattern:problems/patterns/grimmer2023_t3.json:21 \
-	  --schedule pattern:problems/patterns/grimmer2023_t7.json:9 \
-	  --schedule silver:63
+	$(BIN)/pepstep table --schedule constant:1:15 --schedule constant:1.5:15 \
+	  --schedule pattern:problems/patterns/grimmer2023_t3.json:5 \
+	  --schedule pattern:problems/patterns/grimmer2023_t15.json:1 \
+	  --schedule silver:15
 
 # The CI suite: everything but the tests marked slow (minutes each: N = 127 certificates,
 # the t = 127 long-step pattern, N = 255 by constraint generation). `make test-slow` runs those.

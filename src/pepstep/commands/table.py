@@ -15,6 +15,7 @@ from .common import (
     method_from_args,
     problem_from_args,
 )
+from .rate import MEASURE_TEXT, units
 
 
 def register(sub) -> None:
@@ -66,11 +67,10 @@ def run(args) -> int:
             f"{r['schedule']:<34} {r['num_steps']:>5} {r['average_step']:>9.3f} {value:>14} "
             f"{speed:>9} {r['seconds']:>6.2f}s"
         )
+    problem = problems[0]
     print(
-        "worst case: f(x_N) - f* over L-smooth convex f, in units of L R^2; speed-up: "
-        "the slowest schedule's worst case over this one's."
-        if args.measure == "fgap"
-        else ""
+        f"worst case: {MEASURE_TEXT[problem.measure]} over the {problem.function_class.kind} class, "
+        f"in units of {units(problem)}; speed-up: the slowest schedule's worst case over this one's."
     )
     if failed:
         print(
