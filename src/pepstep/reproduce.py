@@ -109,7 +109,12 @@ def _certified_average(schedule, solver: str):
 
 
 def reproduce(spec: Spec, solver: str = "clarabel", *, progress=None, method: str = "auto") -> SpecResult:
-    """Compute every row of ``spec`` with pepstep's PEP and compare with the published values."""
+    """Compute every row of ``spec`` with pepstep's PEP and compare with the published values.
+
+    A spec that names its own ``solver`` or ``method`` overrides the arguments.
+    """
+    solver = spec.solver or solver
+    method = spec.method or method
     rows = []
     for row in spec.rows:
         start = time.perf_counter()

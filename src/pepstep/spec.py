@@ -16,6 +16,8 @@ Schema (``schema_version = 1``)::
                                  # their certified average step compared with `published`)
     fast = true                  # part of the subset `make test` recomputes
     figure = "values"            # "values" (value vs N, log-log) or "none"
+    solver = "scs"               # optional: the solver and method this spec needs (they
+    method = "full"              # override the command line's; e.g. silver at N = 127)
     [source]                     # authors, title, venue, year, where (theorem/table/row)
     [problem]                    # class, L, mu, measure, init, R
     [[rows]]
@@ -107,6 +109,8 @@ class Spec:
     exponent: ExponentCheck | None = None
     speedup: dict | None = None
     figure: str = "values"
+    solver: str | None = None
+    method: str | None = None
     extra: dict = field(default_factory=dict)
 
     def problem(self, schedule: Schedule) -> Problem:
@@ -232,6 +236,14 @@ def load_spec(path) -> Spec:
             "rtol": _get(sp, "rtol", float, path, "speedup"),
             "baseline": _get(sp, "baseline", float, path, "speedup"),
         }
+    solver = _get(data, "solver", str, path, "", None)
+    method = _get(data, "method", str, path, "", None)
+    from .solve import BACKENDS, METHODS
+
+    if solver is not None and solver not in BACKENDS:
+        raise _err(path, "solver", f"must be one of {', '.join(BACKENDS)}, got {solver!r}")
+    if method is not None and method not in METHODS:
+        raise _err(path, "method", f"must be one of {', '.join(METHODS)}, got {method!r}")
     figure = _get(data, "figure", str, path, "", "values")
     if figure not in ("values", "none"):
         raise _err(path, "figure", f"must be 'values' or 'none', got {figure!r}")
@@ -250,6 +262,8 @@ def load_spec(path) -> Spec:
         exponent=exponent,
         speedup=speedup,
         figure=figure,
+        solver=solver,
+        method=method,
     )
 
 
