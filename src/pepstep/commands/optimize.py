@@ -24,8 +24,9 @@ def register(sub) -> None:
         "--starts",
         type=int,
         default=4,
-        help="number of starts: neutral (all 1.5), silver, concatenations of optimized "
-        "shorter schedules, seeded perturbations (default 4)",
+        help="number of starts: neutral (all 1.5), composed (closed form; convex, fgap, "
+        "init dist), silver, concatenations of optimized shorter schedules, seeded "
+        "perturbations (default 4)",
     )
     p.add_argument("--seed", type=int, default=0, help="base seed of the perturbed starts (default 0)")
     p.add_argument(
@@ -38,6 +39,13 @@ def register(sub) -> None:
         choices=("trust-region", "lbfgsb"),
         help="local method (default trust-region)",
     )
+    p.add_argument(
+        "--kinds",
+        default=None,
+        help="comma-separated start kinds to use, in order: neutral, warm, composed, silver, "
+        "concat, perturbed (default: all that apply, in that order)",
+    )
+    p.add_argument("--radius", type=float, default=0.5, help="initial trust-region radius (default 0.5)")
     p.add_argument("--json", action="store_true", help="print one JSON object (no progress bar)")
     p.add_argument("--out", default=None, help="write the result (JSON) here, atomically")
     p.add_argument("--plot", default=None, help="bar chart of the steps (PNG)")
@@ -60,6 +68,8 @@ def run(args) -> int:
         solver=args.solver,
         restarts=args.restarts,
         method=args.method,
+        radius=args.radius,
+        kinds=None if args.kinds is None else [k.strip() for k in args.kinds.split(",") if k.strip()],
         progress=not args.json,
         L_R=args.R,
     )
