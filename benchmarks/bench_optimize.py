@@ -78,7 +78,9 @@ def save_patterns() -> None:
     known: dict = {}
     for n in (*range(1, 11), 25):
         options = (
-            {"starts": 6, "restarts": 1, "seed": 0} if n <= 10 else {"kinds": ("composed",), "starts": 1}
+            {"starts": 6, "restarts": 1, "seed": 0}
+            if n <= 10
+            else {"kinds": ("composed",), "starts": 1, "restarts": 0, "max_iter": 12, "radius": 0.01}
         )
         result = optimize_schedule(n, known=known, **options)
         print(f"N={n}: {result.value:.10g} ({result.starts[result.winning_start].kind})", flush=True)
