@@ -342,73 +342,27 @@ def _pair_structure(pairs_bytes: bytes, off: int, P: int, kappa: float):
 # ------------------------------------------------------------------ Schur route
 
 
-class _SchurSDP:
-    """The dual-form PEP on a working set, solved by CVXOPT's conelp with a Schur KKT solver.
+class _LowRankSDP:
+    """``min c^T x`` s.t. ``A x = b``, ``x >= 0``, ``S(x) = sum_k x_k A_k - C  PSD``, by CVXOPT.
 
-    Variables ``x = (lambda (m), tau, nu (mingradnorm))`` >= 0; minimize ``tau`` subject to
-    ``S = tau B + sum lambda_k A_k - sum nu_k Q_k - C / s  PSD`` and the function-value
-    identity (``s`` the objective scale). The PSD cone's dual is the Gram matrix ``G`` and
-    the identity's dual is ``-F``.
+    Every ``A_k = Z_k^T C_k Z_k`` is given by four point-vector indices ``I_k`` (into the
+    rows of ``Z = [X; E]`` of ``basis``) and a 4 x 4 ``C_k``; the KKT systems are solved by
+    the Schur complement of order ``K`` (see the module notes). The PSD cone's dual is a
+    Gram matrix, the equalities' dual ``y``.
     """
 
-    def __init__(self, problem: Problem, pairs: np.ndarray, basis: _Basis, scale: float):
-        fc = problem.function_class
-        self.basis = b = basis
-        self.scale = scale
-        self.m = m = pairs.shape[0]
-        n, P, d = b.n, b.P, b.d
-        idx, coef = _pair_structure(np.ascontiguousarray(pairs, dtype=np.int64).tobytes(), b.off, P, fc.kappa)
-        x0 = b.off  # point index of iterate 0; its x-vector is e_0 (dist init)
-        extra_idx = [np.full((1, 4), x0)]
-        tau_coef = np.zeros((1, 4, 4))
-        if problem.init is InitialCondition.DIST:
-            tau_coef[0, 0, 0] = 1.0
-        extra_coef = [tau_coef]
-        data0 = build_pep(problem, np.zeros((0, 2), dtype=np.int64))
-        self.num_nu = 0
-        if data0.min_G is not None:
-            self.num_nu = n + 1
-            gi = P + b.g_rows
-            extra_idx.append(np.repeat(gi[:, None], 4, axis=1))
-            q = np.zeros((n + 1, 4, 4))
-            q[:, 0, 0] = -1.0
-            extra_coef.append(q)
-        self.idx = np.concatenate([idx] + extra_idx)
-        self.coef = np.concatenate([coef] + extra_coef)
-        self.K = K = self.idx.shape[0]
-        twoP = 2 * P
+    def __init__(self, basis: _Basis, idx, coef, A, b, c, C):
+        self.basis = basis
+        self.idx = np.asarray(idx, dtype=np.int64)
+        self.coef = np.asarray(coef, dtype=float)
+        self.K = self.idx.shape[0]
+        twoP = 2 * basis.P
         self.flat = (self.idx[:, :, None] * twoP + self.idx[:, None, :]).ravel()
-        # Equality rows: the function-value identity (and sum nu = 1 / s).
-        num_f = n + 1
-        rows, cols, vals = [], [], []
-        for col, sign in ((1, 1.0), (0, -1.0)):
-            keep = pairs[:, col] != STAR
-            rows.append(pairs[keep, col])
-            cols.append(np.nonzero(keep)[0])
-            vals.append(np.full(int(keep.sum()), sign))
-        nzF = np.nonzero(data0.init_F)[0]
-        rows.append(nzF)
-        cols.append(np.full(nzF.size, m))
-        vals.append(data0.init_F[nzF])
-        p = num_f
-        b_eq = list(data0.obj_F / scale)
-        if self.num_nu:
-            rows.append(np.full(self.num_nu, num_f))
-            cols.append(m + 1 + np.arange(self.num_nu))
-            vals.append(np.ones(self.num_nu))
-            p += 1
-            b_eq.append(1.0 / scale)
-        A = np.zeros((p, K))
-        np.add.at(A, (np.concatenate(rows), np.concatenate(cols)), np.concatenate(vals))
-        b_eq = np.array(b_eq)
-        # Without a minimizer only differences of F enter: the identity rows sum to zero,
-        # so the row of f_0 is dropped (F is anchored at f_0 = 0).
-        self.f_rows = np.arange(num_f) if fc.has_minimizer else np.arange(1, num_f)
-        keep = np.concatenate([self.f_rows, np.arange(num_f, p)])
-        self.A, self.b, self.p = A[keep], b_eq[keep], keep.size
-        C = np.asarray(data0.obj_G.todense()).reshape(d, d)
-        self.C = 0.5 * (C + C.T) / scale
-        self.obj_F = data0.obj_F
+        self.A = np.asarray(A, dtype=float)
+        self.b = np.asarray(b, dtype=float)
+        self.p = self.A.shape[0]
+        self.c = np.asarray(c, dtype=float)
+        self.C = np.asarray(C, dtype=float)
 
     # operators -----------------------------------------------------------------
     def combine(self, w: np.ndarray) -> np.ndarray:
@@ -480,14 +434,13 @@ class _SchurSDP:
         L = np.tril(U)
         return L + np.tril(U, -1).T
 
-    def solve(self, options: dict | None = None) -> dict:
+    def conelp(self, options: dict | None = None) -> dict:
+        """Solve; a dict with ``status``, ``x``, ``y``, ``gram`` (the PSD dual), ``slack_min_eig``."""
         import cvxopt
         from cvxopt import solvers
 
         K, d = self.K, self.basis.d
         dims = {"l": K, "q": [], "s": [d]}
-        cvec = np.zeros(K)
-        cvec[self.m] = 1.0
         h = np.concatenate([np.zeros(K), (-self.C).ravel(order="F")])
         sym = self._sym_lower
 
@@ -538,7 +491,7 @@ class _SchurSDP:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sol = solvers.conelp(
-                cvxopt.matrix(cvec),
+                cvxopt.matrix(self.c),
                 G,
                 cvxopt.matrix(h),
                 dims,
@@ -549,32 +502,111 @@ class _SchurSDP:
             )
         raw = sol["status"]
         # CVXOPT says 'unknown' when it stops at a singular KKT matrix, which is how these
-        # degenerate SDPs end; the caller's re-check then decides (see _solve_round).
+        # degenerate SDPs end; the caller's re-check then decides.
         status = Status.OPTIMAL if raw in ("optimal", "unknown") else Status.INACCURATE
         if sol["x"] is None:
             return {"status": Status.FAILED, "raw": raw}
         xv = np.asarray(sol["x"]).ravel()
-        zv = np.asarray(sol["z"]).ravel()
-        yv = np.asarray(sol["y"]).ravel()
-        sc = self.scale
-        lam, tau = sc * xv[: self.m], sc * xv[self.m]
-        nu = sc * xv[self.m + 1 :] if self.num_nu else None
-        gram = sym(zv[K:], d)
-        F = np.zeros(self.basis.n + 1)
-        F[self.f_rows] = -yv[: self.f_rows.size]
         S = self.combine(xv) - self.C
         return {
             "status": status,
             "raw": raw,
-            "value": tau,
-            "tau": tau,
-            "lambda": lam,
-            "nu": nu,
-            "gram": gram,
-            "F": F,
-            "slack_min_eig": float(sc * np.linalg.eigvalsh(0.5 * (S + S.T))[0]),
+            "x": xv,
+            "y": np.asarray(sol["y"]).ravel(),
+            "gram": sym(np.asarray(sol["z"]).ravel()[K:], d),
+            "slack_min_eig": float(np.linalg.eigvalsh(0.5 * (S + S.T))[0]),
             "iterations": int(sol["iterations"]),
         }
+
+
+class _SchurSDP(_LowRankSDP):
+    """The dual-form PEP on a working set, solved by CVXOPT's conelp with a Schur KKT solver.
+
+    Variables ``x = (lambda (m), tau, nu (mingradnorm))`` >= 0; minimize ``tau`` subject to
+    ``S = tau B + sum lambda_k A_k - sum nu_k Q_k - C / s  PSD`` and the function-value
+    identity (``s`` the objective scale). The PSD cone's dual is the Gram matrix ``G`` and
+    the identity's dual is ``-F``. ``shift`` asks for ``S >= shift I`` instead (the
+    objective gains ``shift tr(G)``; certificates use it as a rounding margin).
+    """
+
+    def __init__(self, problem: Problem, pairs: np.ndarray, basis: _Basis, scale: float, shift: float = 0.0):
+        fc = problem.function_class
+        b = basis
+        self.scale = scale
+        self.m = m = pairs.shape[0]
+        n, P, d = b.n, b.P, b.d
+        idx, coef = _pair_structure(np.ascontiguousarray(pairs, dtype=np.int64).tobytes(), b.off, P, fc.kappa)
+        x0 = b.off  # point index of iterate 0; its x-vector is e_0 (dist init)
+        extra_idx = [np.full((1, 4), x0)]
+        tau_coef = np.zeros((1, 4, 4))
+        if problem.init is InitialCondition.DIST:
+            tau_coef[0, 0, 0] = 1.0
+        extra_coef = [tau_coef]
+        data0 = build_pep(problem, np.zeros((0, 2), dtype=np.int64))
+        self.num_nu = 0
+        if data0.min_G is not None:
+            self.num_nu = n + 1
+            gi = P + b.g_rows
+            extra_idx.append(np.repeat(gi[:, None], 4, axis=1))
+            q = np.zeros((n + 1, 4, 4))
+            q[:, 0, 0] = -1.0
+            extra_coef.append(q)
+        idx = np.concatenate([idx] + extra_idx)
+        coef = np.concatenate([coef] + extra_coef)
+        K = idx.shape[0]
+        # Equality rows: the function-value identity (and sum nu = 1 / s).
+        num_f = n + 1
+        rows, cols, vals = [], [], []
+        for col, sign in ((1, 1.0), (0, -1.0)):
+            keep = pairs[:, col] != STAR
+            rows.append(pairs[keep, col])
+            cols.append(np.nonzero(keep)[0])
+            vals.append(np.full(int(keep.sum()), sign))
+        nzF = np.nonzero(data0.init_F)[0]
+        rows.append(nzF)
+        cols.append(np.full(nzF.size, m))
+        vals.append(data0.init_F[nzF])
+        p = num_f
+        b_eq = list(data0.obj_F / scale)
+        if self.num_nu:
+            rows.append(np.full(self.num_nu, num_f))
+            cols.append(m + 1 + np.arange(self.num_nu))
+            vals.append(np.ones(self.num_nu))
+            p += 1
+            b_eq.append(1.0 / scale)
+        A = np.zeros((p, K))
+        np.add.at(A, (np.concatenate(rows), np.concatenate(cols)), np.concatenate(vals))
+        b_eq = np.array(b_eq)
+        # Without a minimizer only differences of F enter: the identity rows sum to zero,
+        # so the row of f_0 is dropped (F is anchored at f_0 = 0).
+        self.f_rows = np.arange(num_f) if fc.has_minimizer else np.arange(1, num_f)
+        keep = np.concatenate([self.f_rows, np.arange(num_f, p)])
+        C = np.asarray(data0.obj_G.todense()).reshape(d, d)
+        C = 0.5 * (C + C.T) / scale + shift / scale * np.eye(d)
+        cvec = np.zeros(K)
+        cvec[m] = 1.0
+        super().__init__(basis, idx, coef, A[keep], b_eq[keep], cvec, C)
+        self.obj_F = data0.obj_F
+
+    def solve(self, options: dict | None = None) -> dict:
+        out = self.conelp(options)
+        if out["status"] is Status.FAILED:
+            return out
+        xv, yv = out.pop("x"), out.pop("y")
+        sc = self.scale
+        tau = sc * xv[self.m]
+        F = np.zeros(self.basis.n + 1)
+        F[self.f_rows] = -yv[: self.f_rows.size]
+        out.update(
+            value=tau,
+            tau=tau,
+            # multipliers of the shifted problem are the same; the slack is S - shift I
+            **{"lambda": sc * xv[: self.m]},
+            nu=sc * xv[self.m + 1 :] if self.num_nu else None,
+            F=F,
+            slack_min_eig=sc * out["slack_min_eig"],
+        )
+        return out
 
 
 def _factor(H: np.ndarray):
