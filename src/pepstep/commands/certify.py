@@ -30,7 +30,7 @@ def register(sub) -> None:
         action="store_true",
         help="certify the steps as a cyclic long-step pattern (Grimmer's criterion) instead",
     )
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, solver="auto")
 
 
 def _run_cyclic(args) -> int:
