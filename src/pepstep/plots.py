@@ -34,7 +34,15 @@ def plot_spec_values(result, path) -> Path:
     spec = result.spec
     rows = result.rows
     x = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(rows) + 3), 4.2), constrained_layout=True)
+    beside = np.array([r.beside_pepstep if r.beside_pepstep is not None else np.nan for r in rows], float)
+    show_beside = spec.kind == "worst_case" and not np.all(np.isnan(beside))  # same units as the rows
+    width = max(6.0, 0.45 * len(rows) + 3)
+    if show_beside:
+        fig, (ax, ax2) = plt.subplots(
+            2, 1, figsize=(width, 6.4), sharex=True, height_ratios=(2, 1), constrained_layout=True
+        )
+    else:
+        fig, ax = plt.subplots(figsize=(width, 4.2), constrained_layout=True)
     pep = [r.pepstep if r.pepstep is not None else np.nan for r in rows]
     ax.plot(x, pep, "o", ms=7, color="tab:blue", label="pepstep (exact PEP)")
     pub = [r.published if r.published is not None else np.nan for r in rows]
@@ -43,6 +51,29 @@ def plot_spec_values(result, path) -> Path:
     bound = [r.upper_bound if r.upper_bound is not None else np.nan for r in rows]
     if not np.all(np.isnan(bound)):
         ax.plot(x, bound, "v", ms=7, color="tab:green", label="published upper bound")
+    if show_beside:
+        ax.plot(
+            x, beside, "^", ms=7, color="tab:purple", label="beside: pepstep-optimized schedule (exact PEP)"
+        )
+        diff = 100.0 * (beside / np.asarray(pep, float) - 1.0)
+        ax2.bar(x, diff, color=np.where(diff <= 0, "tab:purple", "tab:red"), width=0.6)
+        ax2.axhline(0.0, color="black", lw=0.8)
+        ax2.set_ylabel("optimized vs published\nschedule [%]")
+        ax2.grid(True, axis="y", alpha=0.3)
+        finite = diff[np.isfinite(diff)]
+        if finite.size:
+            ax2.set_ylim(min(1.35 * finite.min(), -0.5), max(1.35 * finite.max(), 0.5))
+        for xi, v in zip(x, diff):
+            if np.isfinite(v):
+                below = -10 if v < 0 else 3
+                ax2.annotate(
+                    f"{v:+.2f}" if abs(v) >= 0.005 else "0",
+                    (xi, v),
+                    textcoords="offset points",
+                    xytext=(0, below),
+                    ha="center",
+                    fontsize=7,
+                )
     for xi, r in zip(x, rows):
         if not r.match:
             ax.annotate(
@@ -55,7 +86,7 @@ def plot_spec_values(result, path) -> Path:
                 fontsize=8,
             )
     ax.set_yscale("log")
-    ax.set_xticks(x, [r.label for r in rows], rotation=60, ha="right", fontsize=8)
+    (ax2 if show_beside else ax).set_xticks(x, [r.label for r in rows], rotation=60, ha="right", fontsize=8)
     ax.set_ylabel(_unit_label(spec))
     ax.set_title(_wrap(spec.claim, 90), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)

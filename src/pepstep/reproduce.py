@@ -49,6 +49,10 @@ class RowResult:
     seconds: float
     note: str = ""
     step: float | None = None
+    beside: str = ""
+    beside_steps: int | None = None
+    beside_pepstep: float | None = None
+    beside_reference: float | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,15 @@ def reproduce(spec: Spec, solver: str = "clarabel", *, progress=None, method: st
             status = wc.status.value
             value = wc.value if wc.ok else None
         rel, ok = _compare(row.published, row.upper_bound, value, row.rtol)
+        beside_value = None
+        if row.beside is not None:  # shown beside the row; no published number to match
+            wc = worst_case(spec.problem(row.beside), solver, throw=False, method=method)
+            beside_value = wc.value if wc.ok else None
+        # long steps: the guarantee 1 / (avg T) (units L D^2, D >= R the initial sublevel radius)
+        # at the beside horizon T, next to its exact finite-horizon PEP value (units L R^2)
+        reference = None
+        if spec.kind == "long_step" and row.beside is not None and value:
+            reference = 1.0 / (value * row.beside.num_steps)
         rows.append(
             RowResult(
                 label=row.label,
@@ -147,6 +160,10 @@ def reproduce(spec: Spec, solver: str = "clarabel", *, progress=None, method: st
                 seconds=time.perf_counter() - start,
                 note=row.note,
                 step=step,
+                beside=row.beside_text,
+                beside_steps=row.beside.num_steps if row.beside is not None else None,
+                beside_pepstep=beside_value,
+                beside_reference=reference,
             )
         )
         if progress is not None:
@@ -239,6 +256,10 @@ CSV_FIELDS = (
     "status",
     "seconds",
     "note",
+    "beside",
+    "beside_steps",
+    "beside_pepstep",
+    "beside_reference",
 )
 
 
@@ -250,8 +271,16 @@ def _csv_text(result: SpecResult) -> str:
         d = asdict(r)
         d["match"] = "match" if r.match else "differs"
         d["seconds"] = f"{r.seconds:.3f}"
-        for key in ("published", "upper_bound", "pepstep", "step"):
-            d[key] = "" if d[key] is None else repr(d[key])
+        for key in (
+            "published",
+            "upper_bound",
+            "pepstep",
+            "step",
+            "beside_steps",
+            "beside_pepstep",
+            "beside_reference",
+        ):
+            d[key] = "" if d[key] is None else repr(int(d[key]) if key == "beside_steps" else float(d[key]))
         d["rel_err"] = "" if r.rel_err is None else f"{r.rel_err:.2e}"
         writer.writerow({k: d[k] for k in CSV_FIELDS})
     return buf.getvalue()
@@ -314,8 +343,8 @@ def write_index(out_dir) -> Path:
         "Written by `pepstep reproduce` (`make results`); one row per reproduced number.",
         "Values are in units of the measure with L = R = 1 unless the spec says otherwise.",
         "",
-        "| claim | source | row | published | pepstep | match |",
-        "|---|---|---|---|---|---|",
+        "| claim | source | row | published | pepstep | match | beside: schedule, exact PEP |",
+        "|---|---|---|---|---|---|---|",
     ]
     for path in sorted(out.glob("*.json")):
         try:
@@ -329,8 +358,14 @@ def write_index(out_dir) -> Path:
             pub = _fmt(r.get("published")) or f"<= {_fmt(r.get('upper_bound'))}"
             mark = "match" if r.get("match") else "**differs**"
             note = f" ({r['note']})" if r.get("note") and not r.get("match") else ""
+            beside = ""
+            if r.get("beside"):
+                beside = f"`{Path(r['beside'].split(':')[1]).stem if r['beside'].startswith('pattern:') else r['beside']}`"
+                beside += f" (N = {r.get('beside_steps')}): {_fmt(r.get('beside_pepstep')) or 'failed'}"
+                if r.get("beside_reference"):
+                    beside += f"; 1/(avg T) = {_fmt(r['beside_reference'])}"
             lines.append(
-                f"| {doc['claim']} | {cite} | {r['label']} | {pub} | {_fmt(r.get('pepstep'))} | {mark}{note} |"
+                f"| {doc['claim']} | {cite} | {r['label']} | {pub} | {_fmt(r.get('pepstep'))} | {mark}{note} | {beside} |"
             )
         ex = doc.get("exponent")
         if ex:

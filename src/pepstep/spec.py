@@ -27,6 +27,10 @@ Schema (``schema_version = 1``)::
     upper_bound = 0.05           # ... and/or a published upper bound (pepstep <= bound)
     rtol = 1e-6
     note = "why a row differs, in words"
+    beside = "pattern:patterns/optimized_n10.json:1"   # optional: a schedule whose exact PEP
+                                 # value is shown beside the row (not matched against
+                                 # anything): optimized schedules beside published ones, the
+                                 # finite-horizon value of a repeated long-step pattern
     [speedup]                    # long_step only: certified average of the last row / baseline
     published = 3.0
     rtol = 0.05
@@ -82,6 +86,8 @@ class SpecRow:
     upper_bound: float | None = None
     rtol: float = 1e-6
     note: str = ""
+    beside: Schedule | None = None
+    beside_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -206,6 +212,13 @@ def load_spec(path) -> Spec:
         rtol = _get(row, "rtol", float, path, where, 1e-6)
         if not 0 < rtol < 1:
             raise _err(path, f"{where}.rtol", f"must be in (0, 1), got {rtol!r}")
+        beside_text = _get(row, "beside", str, path, where, "")
+        beside = None
+        if beside_text:
+            try:
+                beside = parse_schedule(_resolve_pattern(beside_text, path))
+            except InputError as exc:
+                raise _err(path, f"{where}.beside", str(exc)) from None
         rows.append(
             SpecRow(
                 label=_get(row, "label", str, path, where, text),
@@ -216,6 +229,8 @@ def load_spec(path) -> Spec:
                 upper_bound=bound,
                 rtol=rtol,
                 note=_get(row, "note", str, path, where, ""),
+                beside=beside,
+                beside_text=beside_text,
             )
         )
     exponent = None

@@ -70,6 +70,11 @@ BAD_SPECS = [
         "schema_version = 1\nclaim = 'c'\n[source]\nauthors = 'A'\ntitle = 'T'\nyear = 'x'\nwhere = 'w'\n",
         "key 'source.year': must be int",
     ),
+    (
+        "schema_version = 1\nclaim = 'c'\n[source]\nauthors = 'A'\ntitle = 'T'\nyear = 2020\nwhere = 'w'\n"
+        "[problem]\n[[rows]]\nschedule = 'silver:3'\npublished = 1.0\nbeside = 'constant:1:0'\n",
+        "key 'rows[0].beside':",
+    ),
     ("schema_version = [", "not valid TOML"),
 ]
 
@@ -86,3 +91,34 @@ def test_malformed_spec_is_one_line_naming_file_and_key(tmp_path, capsys, text, 
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert list(out_dir.iterdir()) == []  # nothing half-written
+
+
+BESIDE_SPEC = """schema_version = 1
+claim = "constant steps h = 1 and h = 3/2, N = 10"
+kind = "worst_case"
+[source]
+authors = "Y. Drori and M. Teboulle"
+title = "Performance of first-order methods for smooth convex minimization: a novel approach"
+year = 2014
+where = "Theorem 2 (and the (0, 2) extension)"
+[problem]
+[[rows]]
+label = "h=1"
+schedule = "constant:1:10"
+published = 0.023809523809523808
+beside = "constant:1.5:10"
+"""
+
+
+def test_beside_schedule_is_evaluated_and_written(tmp_path):
+    # Drori & Teboulle: w = 1 / (4 N h + 2): 1/42 for the row, 1/62 beside it (N = 10)
+    path = tmp_path / "beside.toml"
+    path.write_text(BESIDE_SPEC)
+    result = reproduce(load_spec(path))
+    (row,) = result.rows
+    assert row.match and row.beside_steps == 10
+    assert row.beside_pepstep == pytest.approx(1 / 62, rel=RTOL_DRIFT)
+    csv_path, json_path = write_outputs(result, tmp_path, figure=False)
+    assert "constant:1.5:10,10,0.0161290" in csv_path.read_text()
+    index = write_index(tmp_path).read_text()
+    assert "`constant:1.5:10` (N = 10): 0.016129" in index
