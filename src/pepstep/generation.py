@@ -105,11 +105,20 @@ GENERATION_SOLVERS = ("auto", "schur", "clarabel", "cvxopt", "scs", "mosek")
 #: and (d(d+1)/2)^3 / 3 with Clarabel (measured: benchmarks/bench_scale.py).
 AUTO_SCHUR_RATIO = 0.5
 #: ``auto`` stops generating once the working set would pass this fraction of all pairs
-#: and solves the full PEP with ``AUTO_FULL_SOLVER`` instead: schedules like silver need
+#: and solves the full PEP with :func:`full_solver` instead: schedules like silver need
 #: O(N^2) pairs (measured: 2171 of 4160 at N = 63, 145 s in 7 rounds, where SCS on the
 #: full PEP took 12 s to a relative error of 1e-10).
 AUTO_FULL_FRACTION = 0.1
-AUTO_FULL_SOLVER = "scs"
+#: The full PEP is solved by Clarabel below this many steps and by SCS from it on. Long-step
+#: patterns are badly conditioned for SCS: Grimmer's t = 2 pattern repeated to N = 62 did not
+#: finish in 10 minutes with SCS and takes 8 s with Clarabel; Clarabel's dense PSD block of
+#: order d(d+1)/2 makes it the slower one past N of about 100 (silver N = 127: SCS 2 min).
+AUTO_FULL_SCS_FROM = 100
+
+
+def full_solver(num_steps: int) -> str:
+    """The solver ``auto`` uses for the full PEP of ``num_steps`` steps (see ``AUTO_FULL_SCS_FROM``)."""
+    return "scs" if num_steps >= AUTO_FULL_SCS_FROM else "clarabel"
 
 
 @dataclass(frozen=True)
@@ -722,7 +731,7 @@ def worst_case_generated(
     solver : str
         ``auto`` (per round, :func:`choose_solver`: ``schur`` for small working sets,
         ``clarabel`` for large ones; past ``AUTO_FULL_FRACTION`` of all pairs, one full
-        solve with ``AUTO_FULL_SOLVER``),
+        solve with :func:`full_solver`),
         ``schur`` (CVXOPT with pepstep's low-rank Schur-complement KKT solver), or a
         cvxpy backend: ``clarabel``, ``cvxopt``, ``scs``, ``mosek``.
     initial : "consecutive", "all" or array (M, 2)
@@ -805,7 +814,7 @@ def worst_case_generated(
         t0 = time.perf_counter()
         solved = pairs
         if go_full:
-            used = AUTO_FULL_SOLVER
+            used = full_solver(n)
         else:
             used = choose_solver(n, pairs.shape[0], fc.has_minimizer) if solver == "auto" else solver
         solvers_used.append(used)

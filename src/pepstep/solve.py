@@ -461,10 +461,14 @@ def solve_linearized_step(data: PEPData, D, h, radius, lo, hi, solver: str, *, o
     model = dual_model(
         data, scale, slack_term=D @ dh / scale, constraints=[cp.abs(dh) <= radius, h + dh >= lo, h + dh <= hi]
     )
-    status, _ = run_model(model.problem, get_backend(solver))
-    if status not in ("optimal", "optimal_inaccurate") or dh.value is None:
-        return None, float("inf")
-    return np.asarray(dh.value, dtype=float), float(model.tau.value) * scale
+    backend = get_backend(solver)
+    # The backend's retry settings when its defaults fail (Clarabel stops with a solver error
+    # on every step at N = 50 with its default tolerances).
+    for options in ({},) + tuple(backend.retry_options):
+        status, _ = run_model(model.problem, backend, options)
+        if status in ("optimal", "optimal_inaccurate") and dh.value is not None:
+            return np.asarray(dh.value, dtype=float), float(model.tau.value) * scale
+    return None, float("inf")
 
 
 def _dense_row(mat) -> np.ndarray:
