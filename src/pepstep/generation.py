@@ -698,8 +698,9 @@ def _scale_guess(problem: Problem) -> float:
 
     For ``f(x_N) - f*`` from ``|x_0 - x*| <= 1`` over smooth convex functions, the Huber
     function's value ``1 / (4 sum(h) + 2)`` (Drori & Teboulle 2014) is within a small
-    factor of the worst case of every schedule measured (constant, silver, long steps);
-    otherwise 1 (the round re-solves at its own value when that is far below).
+    factor of the worst case of constant and silver schedules; otherwise 1. The round
+    re-solves at its own value when that is far below the guess, and with scale 1 when the
+    guess makes it fail (a cycle of Grimmer's t = 127 pattern has a worst case near 1).
     """
     fc = problem.function_class
     if fc.kind == "convex" and problem.measure.value == "fgap" and problem.init is InitialCondition.DIST:
@@ -819,6 +820,9 @@ def worst_case_generated(
             used = choose_solver(n, pairs.shape[0], fc.has_minimizer) if solver == "auto" else solver
         solvers_used.append(used)
         out = _solve_round(problem, pairs, basis, used, scale, options)
+        if rounds == 0 and scale != 1.0 and out["status"] not in (Status.OPTIMAL, Status.INACCURATE):
+            scale = 1.0  # the guess was far off (long steps: the value can exceed 1)
+            out = _solve_round(problem, pairs, basis, used, scale, options)
         v = out.get("value", np.nan)
         if out["status"] in (Status.OPTIMAL, Status.INACCURATE) and 0 < v < RESCALE_BELOW * scale:
             scale = v

