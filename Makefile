@@ -20,8 +20,8 @@ demo: $(STAMP)
 	  --schedule pattern:problems/patterns/grimmer2023_t15.json:1 \
 	  --schedule silver:15
 
-# The CI suite: everything but the tests marked slow (minutes each: N = 127 certificates,
-# the t = 127 long-step pattern, N = 255 by constraint generation). `make test-slow` runs those.
+# The CI suite: everything but the tests marked slow (minutes each: silver at N = 127,
+# the t = 127 long-step certificate, N = 255 by constraint generation). `make test-slow` runs those.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
