@@ -42,3 +42,13 @@ def run_case(script: str, case_args: list, limit: float) -> dict:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return {"status": "error", "error": tail[:200]}
     return json.loads(lines[-1])
+
+
+def write_csv(path, rows: list) -> None:
+    """Write ``rows`` (dicts with the same keys) to ``path`` with a header from the first row."""
+    import csv
+
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)

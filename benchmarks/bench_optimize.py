@@ -18,13 +18,16 @@ Two more entry points write the saved schedules (``problems/patterns/optimized_n
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _cases import write_csv  # noqa: E402
 
 from pepstep import Problem, Schedule, worst_case  # noqa: E402
 from pepstep.optimize import composed_schedule, optimize_schedule, pattern_json, plot_schedule  # noqa: E402
@@ -109,10 +112,7 @@ def main(out_dir: Path) -> None:
         }
         rows.append(row)
         print("  ", row, flush=True)
-        with open(out_dir / "bench_optimize.csv", "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        write_csv(out_dir / "bench_optimize.csv", rows)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ because PEPit's model building depends strongly on it (DESIGN.md section 6).
 
 from __future__ import annotations
 
-import csv
 import importlib.metadata
 import os
 import platform
@@ -20,6 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _cases import write_csv  # noqa: E402
 from tests.pepit_oracle import pepit_worst_case  # noqa: E402
 
 from pepstep import Problem, constant, worst_case  # noqa: E402
@@ -67,10 +69,7 @@ def main(out_dir: Path) -> None:
         }
         rows.append(row)
         print("  ", row, flush=True)
-    with open(out_dir / "bench_rate.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(out_dir / "bench_rate.csv", rows)
 
 
 if __name__ == "__main__":
