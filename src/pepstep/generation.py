@@ -61,8 +61,18 @@ from threadpoolctl import threadpool_limits
 
 from .classes import InitialCondition
 from .errors import InputError, SolverError
-from .pep import STAR, Problem, build_pep, consecutive_pairs, pair_key, value_scale
-from .solve import RESCALE_BELOW, Status, WorstCase, failure_message, get_backend, residuals_ok, solve_pep
+from .lower import lower_bound
+from .pep import STAR, Problem, build_pep, consecutive_pairs, horizon_pairs, pair_key, value_scale
+from .solve import (
+    RESCALE_BELOW,
+    TOL_DUAL,
+    Status,
+    WorstCase,
+    failure_message,
+    get_backend,
+    residuals_ok,
+    solve_pep,
+)
 
 __all__ = [
     "GENERATION_SOLVERS",
@@ -80,6 +90,10 @@ __all__ = [
 #: steps, where the consecutive pairs are exact), so a smaller tolerance adds pairs
 #: for noise. The value itself (the dual bound) is accurate to about 3e-7 there.
 RTOL_VIOLATION = 1e-5
+#: Largest relative gap between a working set's dual bound and the lower bound of an
+#: explicit function (:func:`pepstep.lower.lower_bound`) accepted as "the full PEP's value":
+#: the accuracy asked of every value (the tests compare with closed forms at 1e-6).
+RTOL_SANDWICH = 1e-6
 #: CVXOPT settings of the ``schur`` route. The Schur matrix squares the conditioning of
 #: the KKT system; six steps of iterative refinement with the exact operators keep the
 #: Gram matrix accurate (measured at silver N = 7, all pairs: largest violation 3e-5 of
@@ -145,7 +159,16 @@ class GenerationInfo:
     tol : float
         The tolerance used.
     exact : bool
-        ``max_violation <= tol``: the relaxation's optimum is feasible for the full PEP.
+        The value is the full PEP's: ``closed_by`` says how.
+    closed_by : str
+        ``"feasibility"`` (``max_violation <= tol``: the relaxation's optimum is feasible
+        for the full PEP), ``"lower bound"`` (the dual bound is within ``RTOL_SANDWICH`` of
+        ``lower_bound``, the value of an explicit function of the class), or ``""``.
+    lower_bound : float
+        Normalized worst-case lower bound of :func:`pepstep.lower.lower_bound` (NaN when
+        not used), attained by the function ``lower_family``.
+    lower_family : str
+        ``"huber"``, ``"quadratic"`` or ``""``.
     round_seconds : tuple of float
         Wall time of each round (solve plus check).
     round_pairs : tuple of int
@@ -165,6 +188,9 @@ class GenerationInfo:
     round_pairs: tuple
     round_values: tuple
     round_solvers: tuple
+    closed_by: str = ""
+    lower_bound: float = float("nan")
+    lower_family: str = ""
 
 
 @dataclass(frozen=True)
@@ -712,19 +738,22 @@ def worst_case_generated(
     problem: Problem,
     solver: str = "auto",
     *,
-    initial: str | np.ndarray = "consecutive",
+    initial: str | np.ndarray = "horizon",
     tol: float = RTOL_VIOLATION,
     max_rounds: int = 50,
     batch: int | None = None,
     throw: bool = True,
     options: dict | None = None,
+    sandwich: bool = True,
 ) -> GeneratedWorstCase:
     """Exact worst case of gradient descent by constraint generation.
 
     Solves the PEP on a working set of interpolation pairs, checks the primal solution
     against all ``(N+2)(N+1)`` inequalities (:func:`interpolation_violations`), adds the
     most violated pairs, and repeats until the largest violation is at most
-    ``tol * value``. The value is then the full PEP's (see the module notes).
+    ``tol * value``, or until the working set's dual bound is within ``RTOL_SANDWICH``
+    of the value of an explicit function of the class (:func:`pepstep.lower.lower_bound`).
+    Either way the value is the full PEP's (see the module notes).
 
     Parameters
     ----------
@@ -735,8 +764,10 @@ def worst_case_generated(
         solve with :func:`full_solver`),
         ``schur`` (CVXOPT with pepstep's low-rank Schur-complement KKT solver), or a
         cvxpy backend: ``clarabel``, ``cvxopt``, ``scs``, ``mosek``.
-    initial : "consecutive", "all" or array (M, 2)
-        The first working set: pairs ``(k, k+1)``, ``(k+1, k)``, ``(*, k)``, ``(k, *)``
+    initial : "horizon", "consecutive", "all" or array (M, 2)
+        The first working set: the consecutive pairs plus each iterate's step horizon
+        (:func:`pepstep.pep.horizon_pairs`; the consecutive pairs alone for constant
+        steps), the pairs ``(k, k+1)``, ``(k+1, k)``, ``(*, k)``, ``(k, *)``
         (:func:`pepstep.pep.consecutive_pairs`), all pairs, or the given pairs.
     tol : float
         Largest violation accepted, relative to the value.
@@ -750,6 +781,11 @@ def worst_case_generated(
         Raise :class:`SolverError` unless the result is ``optimal`` and exact.
     options : dict, optional
         Options for the working-set solver.
+    sandwich : bool
+        Stop as soon as the dual bound meets the lower bound of the quadratic and
+        Huber-type functions (classes with a minimizer). The good schedules (constant,
+        silver, optimized) attain that bound, and their working sets reach it long before
+        their primal answers are feasible for the full PEP.
 
     Returns
     -------
@@ -784,7 +820,9 @@ def worst_case_generated(
     P = basis.P
     total = P * (P - 1)
     if isinstance(initial, str):
-        if initial == "consecutive":
+        if initial == "horizon":
+            pairs = horizon_pairs(problem.schedule.steps, fc.has_minimizer)
+        elif initial == "consecutive":
             pairs = consecutive_pairs(n, fc.has_minimizer)
         elif initial == "all":
             pts = np.arange(P) - basis.off
@@ -793,7 +831,8 @@ def worst_case_generated(
             pairs = np.stack([ii[mask], jj[mask]], axis=1)
         else:
             raise InputError(
-                f"The 'initial' working set must be 'consecutive', 'all' or an array. Got initial={initial!r}."
+                f"The 'initial' working set must be 'horizon', 'consecutive', 'all' or an array. "
+                f"Got initial={initial!r}."
             )
     else:
         pairs = np.asarray(initial, dtype=np.int64).reshape(-1, 2)
@@ -806,6 +845,8 @@ def worst_case_generated(
     if batch < 1:
         raise InputError(f"The 'batch' must be >= 1. Got batch={batch!r}.")
 
+    lower = lower_bound(problem) if sandwich else None
+    closed_by = ""
     scale = _scale_guess(problem)
     secs, sizes, values, solvers_used = [], [], [], []
     go_full = False
@@ -842,6 +883,15 @@ def worst_case_generated(
         # ``residuals``); outside it, it decides exactness.
         V[in_set] = -np.inf
         max_rel = max(float(V.max()), 0.0)
+        if (
+            lower is not None
+            and lower.value > 0
+            and abs(value - lower.value) <= RTOL_SANDWICH * lower.value
+            and out.get("residuals", {}).get("dual", np.inf) <= TOL_DUAL
+        ):
+            closed_by = "lower bound"
+            secs.append(time.perf_counter() - t0)
+            break
         new = np.flatnonzero(V.ravel() > tol)
         secs.append(time.perf_counter() - t0)
         if new.size == 0:
@@ -858,8 +908,14 @@ def worst_case_generated(
         in_set.ravel()[new] = True
         pairs = np.argwhere(in_set) - basis.off
 
-    exact = bool(max_rel <= tol)
+    if not closed_by and max_rel <= tol:
+        closed_by = "feasibility"
+    exact = bool(closed_by)
     status = out["status"]
+    if closed_by == "lower bound" and status is Status.INACCURATE:
+        # The primal answer of the working set is not needed: the dual bound (checked
+        # above) and the explicit function's value pin the full PEP's value.
+        status = Status.OPTIMAL
     if status is Status.OPTIMAL and not exact:
         status = Status.INACCURATE
     d = basis.d
@@ -868,6 +924,8 @@ def worst_case_generated(
     lam = out["lambda"] if ok else np.full(pairs.shape[0], np.nan)
     residuals = dict(out.get("residuals", {}))
     residuals.update(max_violation=max_rel, rounds=rounds)
+    if lower is not None:
+        residuals.update(lower_bound=lower.value)
     wc = WorstCase(
         problem=problem,
         value=(out["value"] if ok else np.nan) * value_scale(problem),
@@ -895,6 +953,9 @@ def worst_case_generated(
         round_pairs=tuple(sizes),
         round_values=tuple(values),
         round_solvers=tuple(solvers_used),
+        closed_by=closed_by,
+        lower_bound=float(lower.value) if lower is not None else float("nan"),
+        lower_family=lower.family if lower is not None else "",
     )
     if throw and status is not Status.OPTIMAL:
         msg = failure_message(wc)

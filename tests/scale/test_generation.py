@@ -67,7 +67,9 @@ def test_generated_equals_full_pep_n31(schedule, solver):
     problem = Problem(schedule)
     res = worst_case_generated(problem, solver)
     full = worst_case(problem)
-    assert res.info.exact and res.info.max_violation <= res.info.tol
+    assert res.info.exact and res.info.closed_by in ("feasibility", "lower bound")
+    if res.info.closed_by == "feasibility":
+        assert res.info.max_violation <= res.info.tol
     assert res.worst_case.pairs_used == res.info.pairs_used == res.info.round_pairs[-1]
     assert list(res.info.round_pairs) == sorted(res.info.round_pairs)
     assert_rel(res.value, full.value, RTOL_FULL, "generated vs full")

@@ -1,0 +1,171 @@
+"""Lower bounds on the worst case from explicit one-dimensional functions.
+
+Any function of the class gives a lower bound on the PEP's value: run gradient
+descent on it and read the measure. Two one-dimensional families, both in the class
+``F_{mu,L}`` (normalized to ``L = 1``, minimizer ``x* = 0``, ``f* = 0``, ``x_0 = 1``),
+give the bounds that the good schedules attain:
+
+- quadratics ``q_c(x) = c x^2 / 2`` with curvature ``c`` in ``[mu, 1]``, where
+  ``x_N = prod_k (1 - h_k c)``;
+- Huber-type functions ``H_delta(x) = mu x^2 / 2 + (1 - mu) hub_delta(x)``, with
+  ``hub_delta(x) = x^2 / 2`` for ``|x| <= delta`` and ``delta |x| - delta^2 / 2`` beyond,
+  which are mu-strongly convex and 1-smooth for every ``delta > 0``.
+
+Both families are closed under the scaling ``f -> c^2 f(./c)`` that leaves the ratio of
+measure to initial condition unchanged, so ``x_0 = 1`` loses nothing. For ``mu = 0`` and
+``f(x_N) - f*`` from ``|x_0 - x*| <= 1`` they give ``(1/2) prod_k (1 - h_k)^2`` (``c = 1``)
+and ``1 / (2 (2 sum_k h_k + 1))`` (small ``delta``), the two bounds whose maximum is the
+exact worst case of constant steps (Drori & Teboulle 2014; Rotaru, Glineur & Patrinos 2024)
+and which the silver and optimized schedules attain.
+
+The bound is the largest ratio over a grid of parameters, refined by bounded scalar
+minimization around the best grid point. It is a true lower bound whatever the
+refinement finds: every value it reports comes from a function of the class.
+
+:func:`pepstep.generation.worst_case_generated` uses it to stop early: a working set
+whose dual bound meets the lower bound has the full PEP's value (the sandwich), even
+when its primal answer is not feasible for the full PEP.
+
+References
+----------
+Y. Drori and M. Teboulle, "Performance of first-order methods for smooth convex
+minimization: a novel approach", Math. Program. 145, 2014 (the Huber function).
+T. Rotaru, F. Glineur and P. Patrinos, "Exact worst-case convergence rates of gradient
+descent: a complete analysis for all constant stepsizes over nonconvex and convex
+functions", arXiv:2406.17506, 2024.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from .classes import InitialCondition, Measure
+from .pep import Problem
+
+__all__ = ["LowerBound", "lower_bound"]
+
+#: Grid sizes of the two families before refinement.
+_GRID_HUBER = 400
+_GRID_QUAD = 2000
+
+
+@dataclass(frozen=True)
+class LowerBound:
+    """A worst-case lower bound attained by an explicit function.
+
+    Attributes
+    ----------
+    value : float
+        The normalized value (``L = 1``, unit initial condition) reached by the function.
+    family : str
+        ``"huber"`` or ``"quadratic"``.
+    parameter : float
+        ``delta`` of the Huber-type function or the curvature ``c`` of the quadratic.
+    """
+
+    value: float
+    family: str
+    parameter: float
+
+
+def _measure(problem: Problem, xs: np.ndarray, grad, func) -> np.ndarray:
+    """Ratio of the measure to the initial condition; ``xs`` has shape (N+1, P)."""
+    m = problem.measure
+    if m is Measure.FGAP:
+        num = func(xs[-1])
+    elif m is Measure.GRADNORM:
+        num = grad(xs[-1]) ** 2
+    elif m is Measure.DIST:
+        num = xs[-1] ** 2
+    else:  # MINGRADNORM
+        num = np.min(grad(xs) ** 2, axis=0)
+    den = 1.0 if problem.init is InitialCondition.DIST else func(xs[0])
+    return num / den
+
+
+def _huber_ratio(problem: Problem, steps: np.ndarray, mu: float, delta: np.ndarray) -> np.ndarray:
+    delta = np.atleast_1d(np.asarray(delta, dtype=float))
+
+    def grad(x):
+        return mu * x + (1.0 - mu) * np.clip(x, -delta, delta)
+
+    def func(x):
+        ax = np.abs(x)
+        hub = np.where(ax <= delta, 0.5 * x * x, delta * ax - 0.5 * delta * delta)
+        return 0.5 * mu * x * x + (1.0 - mu) * hub
+
+    xs = np.empty((steps.size + 1, delta.size))
+    xs[0] = 1.0
+    for k, h in enumerate(steps):
+        xs[k + 1] = xs[k] - h * grad(xs[k])
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = _measure(problem, xs, grad, func)
+    return np.where(np.isfinite(r), r, -np.inf)
+
+
+def _quad_ratio(problem: Problem, steps: np.ndarray, c: np.ndarray) -> np.ndarray:
+    c = np.atleast_1d(np.asarray(c, dtype=float))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        factors = 1.0 - np.outer(steps, c)
+        xs = np.vstack([np.ones_like(c), np.cumprod(factors, axis=0)])
+        r = _measure(problem, xs, lambda x: c * x, lambda x: 0.5 * c * x * x)
+    return np.where(np.isfinite(r), r, -np.inf)
+
+
+def _best(ratio, grid: np.ndarray, lo: float, hi: float, log: bool):
+    """Largest ratio on the grid, refined by bounded Brent between the best point's neighbours."""
+    vals = ratio(grid)
+    i = int(np.argmax(vals))
+    best_p, best_v = float(grid[i]), float(vals[i])
+    a = grid[max(i - 1, 0)]
+    b = grid[min(i + 1, grid.size - 1)]
+    if b > a:
+        if log:
+            res = minimize_scalar(
+                lambda t: -float(ratio(np.exp(t))[0]),
+                bounds=(np.log(a), np.log(b)),
+                method="bounded",
+                options={"xatol": 1e-13},
+            )
+            p = float(np.exp(res.x))
+        else:
+            res = minimize_scalar(
+                lambda t: -float(ratio(t)[0]), bounds=(a, b), method="bounded", options={"xatol": 1e-15}
+            )
+            p = float(min(max(res.x, lo), hi))
+        v = float(ratio(p)[0])
+        if v > best_v:
+            best_p, best_v = p, v
+    return best_p, best_v
+
+
+def lower_bound(problem: Problem) -> LowerBound | None:
+    """The largest worst-case value of the quadratic and Huber-type families (normalized).
+
+    Returns ``None`` for the nonconvex class (whose measures compare against a lower
+    bound on ``f`` that these families do not reach).
+
+    Examples
+    --------
+    >>> from pepstep import Problem, constant
+    >>> lb = lower_bound(Problem(constant(1.0, 5)))
+    >>> round(lb.value * 22, 9), lb.family           # 1 / (4 N h + 2), Drori & Teboulle
+    (1.0, 'huber')
+    """
+    fc = problem.function_class
+    if not fc.has_minimizer:
+        return None
+    steps = np.asarray(problem.schedule.steps, dtype=float)
+    mu = fc.mu / fc.L
+    # Huber: delta from far below the smallest iterate scale to beyond x_0 (all quadratic).
+    lo = 1e-3 / (1.0 + float(steps.sum()))
+    grid = np.geomspace(lo * 1e-3, 2.0, _GRID_HUBER)
+    hp, hv = _best(lambda d: _huber_ratio(problem, steps, mu, d), grid, grid[0], grid[-1], log=True)
+    cgrid = np.linspace(mu, 1.0, _GRID_QUAD)
+    qp, qv = _best(lambda c: _quad_ratio(problem, steps, c), cgrid, mu, 1.0, log=False)
+    if hv >= qv:
+        return LowerBound(hv, "huber", hp)
+    return LowerBound(qv, "quadratic", qp)
