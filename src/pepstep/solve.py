@@ -54,10 +54,11 @@ TOL_FEAS = 1e-7
 #: value tau, accepted as ``optimal``: it moves the bound by about that relative amount.
 TOL_DUAL = 1e-6
 #: From this many steps, ``method="auto"`` computes the worst case by constraint generation
-#: (:mod:`pepstep.generation`), which equals the full PEP's value: measured crossover
-#: between N = 31 (dense Clarabel 2.8 s) and N = 63 (dense 26 s; generation 1.8 s for
-#: constant steps, 32 s for silver), see benchmarks/bench_scale.py.
-GENERATE_FROM = 48
+#: (:mod:`pepstep.generation`), which equals the full PEP's value. Measured at N = 40 with
+#: the step-horizon working set and the lower-bound stop (one BLAS thread): constant h = 1
+#: 0.18 s against 0.82 s dense, silver 0.53 s against 1.66 s, BnB-PEP N = 50 0.55 s against
+#: 5.1 s; uniformly random steps in [0.5, 3] lose (2.2 s against 1.4 s at N = 40).
+GENERATE_FROM = 32
 #: How :func:`worst_case` computes: ``full`` all pairs in one SDP, ``generate`` constraint
 #: generation, ``auto`` generation from ``GENERATE_FROM`` steps on.
 METHODS = ("auto", "full", "generate")
@@ -287,11 +288,12 @@ def worst_case(
         Solver options overriding the backend's defaults.
     method : str
         ``full`` (all (N+2)(N+1) pairs in one SDP), ``generate`` (constraint generation:
-        a working set of pairs grown until no inequality is violated, so the value is the
-        full PEP's; ``residuals`` then also report ``rounds`` and ``max_violation``), or
+        a working set of pairs grown until no inequality is violated or the dual bound meets
+        an explicit function's value, so the value is the full PEP's; ``residuals`` then
+        also report ``rounds`` and ``max_violation``), or
         ``auto`` (default): ``generate`` from ``GENERATE_FROM`` steps on. With the default
-        solver, generation picks its working-set solver by size (``schur``, ``clarabel``,
-        or one full ``scs`` solve); ``solver`` records which ran.
+        solver, generation (``auto`` or ``generate``) picks its working-set solver by size
+        (``schur``, ``clarabel``, or one full ``scs`` solve); ``solver`` records which ran.
 
     Examples
     --------
@@ -304,7 +306,7 @@ def worst_case(
     if pairs is None and (method == "generate" or (method == "auto" and problem.num_steps >= GENERATE_FROM)):
         from .generation import worst_case_generated  # generation builds on this module
 
-        choose = method == "auto" and solver == "clarabel" and not options
+        choose = solver == "clarabel" and not options
         gen = worst_case_generated(problem, "auto" if choose else solver, throw=throw, options=options)
         return gen.worst_case
     start = time.perf_counter()
