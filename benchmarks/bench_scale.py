@@ -2,7 +2,8 @@
 
 Writes ``results/bench_scale.csv``, one row per (solver, schedule, N): end-to-end seconds,
 rounds, final working-set size (of ``(N+2)(N+1)``), the largest relative violation of the
-full PEP at the answer, the relative error against the closed form (silver:
+full PEP at the answer, how exactness was decided (``closed_by``: feasibility of that answer,
+or the dual bound meeting an explicit function's value), the relative error against the closed form (silver:
 ``1/(4 rho^k - 2)``; constant 1.5: ``(1/2) max(1/(2Nh+1), (1-h)^(2N))``), and the peak
 resident memory of the process. Every case runs in its own subprocess (so ``ru_maxrss``
 is that case's peak) under a wall-clock limit; a case over the limit is recorded as
@@ -45,6 +46,7 @@ FIELDS = [
     "pairs_used",
     "total_pairs",
     "max_violation",
+    "closed_by",
     "value",
     "exact_value",
     "rel_error",
@@ -75,7 +77,7 @@ def case(solver: str, schedule: str, n: int) -> dict:
     if solver.startswith("full-"):  # the dense PEP (all pairs) as the baseline
         from pepstep import worst_case
 
-        wc = worst_case(Problem(sched), solver.removeprefix("full-"), throw=False)
+        wc = worst_case(Problem(sched), solver.removeprefix("full-"), throw=False, method="full")
         row = {"rounds": 1, "pairs_used": wc.pairs_used, "total_pairs": wc.pairs_used, "max_violation": "0"}
     else:
         res = worst_case_generated(Problem(sched), solver, throw=False)
@@ -85,6 +87,7 @@ def case(solver: str, schedule: str, n: int) -> dict:
             "pairs_used": res.info.pairs_used,
             "total_pairs": res.info.total_pairs,
             "max_violation": f"{res.info.max_violation:.2e}",
+            "closed_by": res.info.closed_by,
             "round_seconds": " ".join(f"{s:.2f}" for s in res.info.round_seconds),
             "round_solvers": " ".join(res.info.round_solvers),
         }
