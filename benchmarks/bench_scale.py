@@ -11,8 +11,9 @@ is that case's peak) under a wall-clock limit; a case over the limit is recorded
 machine the threaded BLAS was measured 2.5x (idle) to 20x (shared) slower on the Schur route.
 
 Solvers: ``auto``, ``schur``, ``clarabel``, ... (constraint generation, see
-:mod:`pepstep.generation`) and ``full-scs``, ``full-clarabel`` (the dense PEP, all pairs,
-through :func:`pepstep.worst_case`).
+:mod:`pepstep.generation`), ``full-scs``, ``full-clarabel`` (the dense PEP, all pairs,
+through :func:`pepstep.worst_case`) and ``pepit`` (PEPit with Clarabel, the speed peer; run
+up to ``PEPIT_MAX_N`` steps only: its cost grows like N^6, 453 s at N = 80 here).
 
 Usage: ``python benchmarks/bench_scale.py [--sizes 63 127 255 511 1023]
 [--solvers auto schur full-scs] [--limit 900]``.
@@ -31,11 +32,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _cases import run_case, versions  # noqa: E402
 
 RHO = 1.0 + math.sqrt(2.0)
+PEPIT_MAX_N = 63
 FIELDS = [
     "solver",
     "schedule",
@@ -74,6 +77,22 @@ def case(solver: str, schedule: str, n: int) -> dict:
     sched = silver(n) if schedule == "silver" else constant(1.5, n)
     exact = _exact(schedule, n)
     start = time.perf_counter()
+    if solver == "pepit":
+        from tests.pepit_oracle import pepit_worst_case
+
+        value = pepit_worst_case(list(sched.steps), solver="CLARABEL")
+        seconds = time.perf_counter() - start
+        return {
+            "rounds": 1,
+            "pairs_used": (n + 2) * (n + 1),
+            "total_pairs": (n + 2) * (n + 1),
+            "status": "optimal",
+            "seconds": round(seconds, 2),
+            "value": repr(float(value)),
+            "exact_value": repr(exact),
+            "rel_error": f"{abs(value - exact) / exact:.2e}",
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
     if solver.startswith("full-"):  # the dense PEP (all pairs) as the baseline
         from pepstep import worst_case
 
@@ -107,7 +126,7 @@ def main(out_dir=None, argv=None) -> None:
     """Run the cases; ``benchmarks/run.py`` calls ``main(out_dir)`` with the default sizes."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[63, 127, 255, 511, 1023])
-    ap.add_argument("--solvers", nargs="+", default=["auto", "schur", "full-scs", "full-clarabel"])
+    ap.add_argument("--solvers", nargs="+", default=["auto", "pepit"])
     ap.add_argument("--schedules", nargs="+", default=["silver", "constant"])
     ap.add_argument("--limit", type=float, default=900.0, help="seconds per case")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "bench_scale.csv")
@@ -129,7 +148,7 @@ def main(out_dir=None, argv=None) -> None:
                 timed_out = False
                 for n in sorted(args.sizes):
                     row = {"solver": solver, "schedule": schedule, "N": n, **info}
-                    if timed_out:  # larger N cannot be faster
+                    if timed_out or (solver == "pepit" and n > PEPIT_MAX_N):  # cannot be faster
                         row["status"] = "skipped"
                     else:
                         row.update(run_case(__file__, [solver, schedule, n], args.limit))
