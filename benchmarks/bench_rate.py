@@ -48,9 +48,7 @@ def main(out_dir: Path) -> None:
         t_pep, v_pep = _best(
             lambda n=n: worst_case(Problem(constant(1.0, n)), "clarabel", method="full").value, REPEATS
         )
-        t_gen, v_gen = _best(
-            lambda n=n: worst_case(Problem(constant(1.0, n))).value, REPEATS
-        )
+        t_gen, v_gen = _best(lambda n=n: worst_case(Problem(constant(1.0, n))).value, REPEATS)
         t_pit, v_pit = _best(
             lambda n=n: pepit_worst_case([1.0] * n, solver="CLARABEL"), 1 if n >= 50 else REPEATS
         )
