@@ -6,15 +6,18 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pepstep.cyclic import (
     FLOAT_RTOL,
     RATE_RTOL,
+    _psd_by_dominance,
     certificate_from_json,
     certify_pattern,
     check_pattern,
     is_psd_exact,
+    pattern_pairs,
     verify_pattern,
     verify_pattern_json,
 )
@@ -54,12 +57,44 @@ def test_published_pattern_certifies_exactly(t):
     assert_certified(published(t))
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("t", [63, 127])
 def test_long_published_pattern_certifies_exactly(t):
+    """About 2 s and 25 s: the horizon support (379 and 890 multiplier pairs)."""
     cert = assert_certified(published(t))
+    assert cert.support == "horizon"
     if t == 127:
         assert cert.average >= GRIMMER_T127_CERTIFIED_AVERAGE
+
+
+def test_auto_support_falls_back_to_dyadic():
+    """Grimmer's t = 31 pattern has no certificate on the horizon support; the dyadic one has."""
+    steps = published(31)
+    assert check_pattern(steps, support="horizon").straightforward is False
+    cert = assert_certified(steps)
+    assert cert.support == "dyadic"
+    with pytest.raises(InputError, match=r"The 'horizon' support needs the 31 steps"):
+        pattern_pairs(31, "horizon")
+
+
+def test_dominance_test_never_accepts_an_indefinite_matrix():
+    """A - c v v^T is PSD exactly for c <= 1 / (v^T A^-1 v): at (1 - 1e-12) and 1 the fast
+    Gershgorin test may prove it or defer to LDL^T; at (1 + 1e-12) both must reject."""
+    flint = pytest.importorskip("flint")
+    rng = np.random.default_rng(0)
+    for n in (20, 40):
+        B = flint.fmpq_mat([[int(x) for x in row] for row in rng.integers(-5, 6, (n, n))])
+        A = B * B.transpose()
+        v = flint.fmpq_mat([[int(x)] for x in rng.integers(-3, 4, n)])
+        c0 = 1 / (v.transpose() * A.solve(v))[0, 0]
+        for factor, psd in (
+            (flint.fmpq(10**12 - 1, 10**12), True),
+            (1, True),
+            (flint.fmpq(10**12 + 1, 10**12), False),
+        ):
+            M = (A - factor * c0 * v * v.transpose()).tolist()
+            assert is_psd_exact(M) is psd
+            if not psd:
+                assert _psd_by_dominance(M) is False
 
 
 @pytest.mark.parametrize("t", [2, 3, 7, 15, 31])

@@ -1,0 +1,132 @@
+"""Long-step patterns: time to certify Grimmer's published patterns, and to search t = 15.
+
+Writes ``results/bench_search.csv``. Rows ``certify``: :func:`pepstep.cyclic.certify_pattern`
+on the published t = 15, 31, 63, 127 patterns with pepstep's default support (``auto``: the
+step-horizon support first, the dyadic one if that does not certify) and, as the peer measured in
+the same run, with the dyadic support alone (the previous default), with the certified average
+and its relative loss against ``mean(h)``. Row ``search``: :func:`pepstep.search.search_patterns`
+for t = 15 from scratch (seed 0, one process), against the published 57.9 / 15. Every case runs
+in its own subprocess under a time limit (a case over it is recorded as ``timeout``).
+
+Usage: ``python benchmarks/bench_search.py [--limit 900]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _cases import run_case, versions  # noqa: E402
+
+PATTERNS = ROOT / "problems" / "patterns"
+#: Published sums of Grimmer's t = 15 pattern (Table 1): the search is compared with 57.9 / 15.
+PUBLISHED_T15_AVERAGE = 57.9 / 15
+FIELDS = [
+    "task",
+    "t",
+    "support",
+    "status",
+    "seconds",
+    "certified",
+    "average",
+    "mean_steps",
+    "relative_loss",
+    "peer_seconds",
+    "ratio_peer_over_pepstep",
+    "candidates_evaluated",
+    "cvxpy",
+    "clarabel",
+    "cvxopt",
+    "python-flint",
+    "python",
+]
+
+
+def case(task: str, t: int, support: str) -> dict:
+    """One case in this process."""
+    from pepstep.cyclic import certify_pattern
+    from pepstep.schedules import load_pattern
+
+    certify_pattern([1.5, 4.9, 1.5])  # warm-up: imports and first-call costs are not timed
+    if task == "search":
+        from pepstep.search import search_patterns
+
+        start = time.perf_counter()
+        res = search_patterns(t, seed=0)
+        seconds = time.perf_counter() - start
+        return {
+            "status": "ok",
+            "seconds": round(seconds, 2),
+            "certified": res.certified,
+            "average": repr(float(res.average)),
+            "mean_steps": repr(PUBLISHED_T15_AVERAGE),
+            "relative_loss": f"{1 - float(res.average) / PUBLISHED_T15_AVERAGE:.2e}",
+            "candidates_evaluated": res.candidates_evaluated,
+        }
+    steps = load_pattern(PATTERNS / f"grimmer2023_t{t}.json").steps
+    start = time.perf_counter()
+    cert = certify_pattern(steps, support=support)
+    seconds = time.perf_counter() - start
+    mean = sum(steps) / len(steps)
+    return {
+        "status": "ok",
+        "seconds": round(seconds, 2),
+        "certified": cert.valid,
+        "support": f"{support}->{cert.support}" if support == "auto" else support,
+        "average": repr(float(cert.average)),
+        "mean_steps": repr(float(mean)),
+        "relative_loss": f"{1 - float(cert.average) / mean:.2e}",
+    }
+
+
+def main(out_dir=None, argv=None) -> None:
+    """Run the cases; ``benchmarks/run.py`` calls ``main(out_dir)``."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--limit", type=float, default=900.0, help="seconds per case")
+    ap.add_argument("--out", type=Path, default=ROOT / "results" / "bench_search.csv")
+    ap.add_argument("--case", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args([] if out_dir is not None and argv is None else argv)
+    if out_dir is not None:
+        args.out = Path(out_dir) / "bench_search.csv"
+    if args.case:
+        task, t, support = args.case
+        print(json.dumps(case(task, int(t), support)))
+        return
+    info = versions()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", newline="") as fh:  # one row at a time: a killed run keeps its rows
+        writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for t in (15, 31, 63, 127):
+            ours = {"task": "certify", "t": t, "support": "auto", **info}
+            ours.update(run_case(__file__, ["certify", t, "auto"], args.limit))
+            peer = {"task": "certify", "t": t, "support": "dyadic", **info}
+            peer.update(run_case(__file__, ["certify", t, "dyadic"], args.limit))
+            if peer["status"] == "timeout":
+                peer["seconds"] = args.limit
+            if ours.get("status") == "ok":
+                ours["peer_seconds"] = peer.get("seconds")
+                if peer.get("seconds"):
+                    prefix = ">=" if peer["status"] == "timeout" else ""
+                    ours["ratio_peer_over_pepstep"] = f"{prefix}{peer['seconds'] / ours['seconds']:.1f}"
+            for row in (ours, peer):
+                writer.writerow(row)
+                fh.flush()
+                print(row, flush=True)
+        row = {"task": "search", "t": 15, "support": "dyadic", **info}
+        row.update(run_case(__file__, ["search", 15, "dyadic"], args.limit))
+        writer.writerow(row)
+        fh.flush()
+        print(row, flush=True)
+
+
+if __name__ == "__main__":
+    main()
