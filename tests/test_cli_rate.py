@@ -126,6 +126,17 @@ def test_large_n_uses_constraint_generation_with_the_full_value(capsys):
     assert_rel(data["value"], 1 / (2 * (2 * 63 * 1.5 + 1)), RTOL_CLOSED_FORM, "constant 1.5, N=63")
 
 
+def test_text_output_says_how_exactness_was_decided(capsys):
+    """Silver N = 63: the step-horizon set (507 pairs) meets the Huber bound 1/(4 rho^6 - 2)."""
+    code, out, err = run(capsys, "rate", "--schedule", "silver:63")
+    assert code == 0, err
+    line = next(x for x in out.splitlines() if x.startswith("exact"))
+    assert "507 of 4160 pairs, 1 round(s): dual bound within 1e-6" in line
+    rho = 1 + 2**0.5
+    # printed to the digits the re-check trusts (8 here): 1e-7 relative
+    assert_rel(float(line.rsplit(" ", 1)[1]), 1 / (4 * rho**6 - 2), 1e-7, "printed lower bound")
+
+
 def test_exact_full_and_method_options(capsys):
     code, out, _ = run(capsys, "rate", "--schedule", "constant:1:5", "--exact-full", "--json")
     data = json.loads(out)

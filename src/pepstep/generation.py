@@ -926,6 +926,7 @@ def worst_case_generated(
     residuals.update(max_violation=max_rel, rounds=rounds)
     if lower is not None:
         residuals.update(lower_bound=lower.value)
+    residuals.update(closed_by=closed_by)
     wc = WorstCase(
         problem=problem,
         value=(out["value"] if ok else np.nan) * value_scale(problem),

@@ -58,7 +58,7 @@ def add_method_arguments(p) -> None:
     p.add_argument(
         "--method",
         default="auto",
-        help="auto (default: constraint generation from 48 steps on), full or generate",
+        help="auto (default: constraint generation from 32 steps on), full or generate",
     )
     p.add_argument(
         "--exact-full",

@@ -78,4 +78,13 @@ def run(args) -> int:
         f"solver       {wc.solver} {wc.solver_version}: {wc.status.value}, "
         f"relative gap {wc.residuals['gap']:.1e}, {wc.seconds:.2f} s"
     )
+    closed_by = wc.residuals.get("closed_by")
+    if closed_by:
+        total = (problem.num_steps + 1) * (problem.num_steps + (2 if fc.has_minimizer else 0))
+        how = (
+            f"dual bound within 1e-6 of an explicit function's value {fmt(wc.residuals['lower_bound'], digits)}"
+            if closed_by == "lower bound"
+            else f"no interpolation inequality violated beyond {wc.residuals['max_violation']:.1e} of the value"
+        )
+        print(f"exact        {wc.pairs_used} of {total} pairs, {wc.residuals['rounds']} round(s): {how}")
     return 0
