@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.metadata
 import json
 import os
@@ -52,3 +53,40 @@ def write_csv(path, rows: list) -> None:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+def parse_args(ap, name: str, root, out_dir=None, argv=None, case_nargs: int = 2):
+    """Add the options every subprocess benchmark shares (``--limit``, ``--out``, the hidden
+    ``--case``) to ``ap`` and parse; ``benchmarks/run.py`` passes ``out_dir`` and no argv."""
+    from pathlib import Path
+
+    ap.add_argument("--limit", type=float, default=900.0, help="seconds per case")
+    ap.add_argument("--out", type=Path, default=Path(root) / "results" / f"{name}.csv")
+    ap.add_argument("--case", nargs=case_nargs, help=argparse.SUPPRESS)
+    args = ap.parse_args([] if out_dir is not None and argv is None else argv)
+    if out_dir is not None:
+        args.out = Path(out_dir) / f"{name}.csv"
+    return args
+
+
+class RowWriter:
+    """A CSV written one row at a time (flushed, and echoed), so a killed run keeps its rows."""
+
+    def __init__(self, path, fields):
+        import csv
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(path, "w", newline="")
+        self._writer = csv.DictWriter(self._fh, fieldnames=fields, extrasaction="ignore")
+        self._writer.writeheader()
+
+    def write(self, row: dict) -> None:
+        self._writer.writerow(row)
+        self._fh.flush()
+        print(row, flush=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._fh.close()

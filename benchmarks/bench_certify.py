@@ -14,7 +14,6 @@ Usage: ``python benchmarks/bench_certify.py [--sizes 10 31 63 127] [--limit 900]
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -24,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _cases import run_case, versions  # noqa: E402
+from _cases import RowWriter, parse_args, run_case, versions  # noqa: E402
 
 FIELDS = [
     "schedule",
@@ -88,28 +87,18 @@ def main(out_dir=None, argv=None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 31, 63, 127])
     ap.add_argument("--schedules", nargs="+", default=["constant", "silver"])
-    ap.add_argument("--limit", type=float, default=900.0, help="seconds per case")
-    ap.add_argument("--out", type=Path, default=ROOT / "results" / "bench_certify.csv")
-    ap.add_argument("--case", nargs=2, help=argparse.SUPPRESS)
-    args = ap.parse_args([] if out_dir is not None and argv is None else argv)
-    if out_dir is not None:
-        args.out = Path(out_dir) / "bench_certify.csv"
+    args = parse_args(ap, "bench_certify", ROOT, out_dir, argv, case_nargs=2)
     if args.case:
         print(json.dumps(case(args.case[0], int(args.case[1]))))
         return
     info = versions()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w", newline="") as fh:  # row by row: a killed run keeps its rows
-        writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
-        writer.writeheader()
+    with RowWriter(args.out, FIELDS) as out:
         for schedule in args.schedules:
             for n in sorted(args.sizes):
                 row = {"schedule": schedule, "N": n, **info, **run_case(__file__, [schedule, n], args.limit)}
                 if row["status"] == "timeout":
                     row["certify_seconds"] = args.limit
-                writer.writerow(row)
-                fh.flush()
-                print(row, flush=True)
+                out.write(row)
 
 
 if __name__ == "__main__":

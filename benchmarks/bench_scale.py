@@ -22,7 +22,6 @@ Usage: ``python benchmarks/bench_scale.py [--sizes 63 127 255 511 1023]
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import resource
@@ -35,7 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _cases import run_case, versions  # noqa: E402
+from _cases import RowWriter, parse_args, run_case, versions  # noqa: E402
 
 RHO = 1.0 + math.sqrt(2.0)
 PEPIT_MAX_N = 63
@@ -128,21 +127,13 @@ def main(out_dir=None, argv=None) -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[63, 127, 255, 511, 1023])
     ap.add_argument("--solvers", nargs="+", default=["auto", "pepit"])
     ap.add_argument("--schedules", nargs="+", default=["silver", "constant"])
-    ap.add_argument("--limit", type=float, default=900.0, help="seconds per case")
-    ap.add_argument("--out", type=Path, default=ROOT / "results" / "bench_scale.csv")
-    ap.add_argument("--case", nargs=3, help=argparse.SUPPRESS)
-    args = ap.parse_args([] if out_dir is not None and argv is None else argv)
-    if out_dir is not None:
-        args.out = Path(out_dir) / "bench_scale.csv"
+    args = parse_args(ap, "bench_scale", ROOT, out_dir, argv, case_nargs=3)
     if args.case:
         solver, schedule, n = args.case
         print(json.dumps(case(solver, schedule, int(n))))
         return
     info = versions()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w", newline="") as fh:  # one row at a time: a killed run keeps its rows
-        writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
-        writer.writeheader()
+    with RowWriter(args.out, FIELDS) as out:
         for solver in args.solvers:
             for schedule in args.schedules:
                 timed_out = False
@@ -155,9 +146,7 @@ def main(out_dir=None, argv=None) -> None:
                         if row["status"] == "timeout":
                             row["seconds"] = args.limit
                             timed_out = True
-                    writer.writerow(row)
-                    fh.flush()
-                    print(row, flush=True)
+                    out.write(row)
 
 
 if __name__ == "__main__":

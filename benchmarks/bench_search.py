@@ -14,7 +14,6 @@ Usage: ``python benchmarks/bench_search.py [--limit 900]``.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -24,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _cases import run_case, versions  # noqa: E402
+from _cases import RowWriter, parse_args, run_case, versions  # noqa: E402
 
 PATTERNS = ROOT / "problems" / "patterns"
 #: Published sums of Grimmer's t = 15 pattern (Table 1): the search is compared with 57.9 / 15.
@@ -89,22 +88,13 @@ def case(task: str, t: int, support: str) -> dict:
 
 def main(out_dir=None, argv=None) -> None:
     """Run the cases; ``benchmarks/run.py`` calls ``main(out_dir)``."""
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--limit", type=float, default=900.0, help="seconds per case")
-    ap.add_argument("--out", type=Path, default=ROOT / "results" / "bench_search.csv")
-    ap.add_argument("--case", nargs=3, help=argparse.SUPPRESS)
-    args = ap.parse_args([] if out_dir is not None and argv is None else argv)
-    if out_dir is not None:
-        args.out = Path(out_dir) / "bench_search.csv"
+    args = parse_args(argparse.ArgumentParser(), "bench_search", ROOT, out_dir, argv, case_nargs=3)
     if args.case:
         task, t, support = args.case
         print(json.dumps(case(task, int(t), support)))
         return
     info = versions()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w", newline="") as fh:  # one row at a time: a killed run keeps its rows
-        writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
-        writer.writeheader()
+    with RowWriter(args.out, FIELDS) as out:
         for t in (15, 31, 63, 127):
             ours = {"task": "certify", "t": t, "support": "auto", **info}
             ours.update(run_case(__file__, ["certify", t, "auto"], args.limit))
@@ -117,15 +107,11 @@ def main(out_dir=None, argv=None) -> None:
                 if peer.get("seconds"):
                     prefix = ">=" if peer["status"] == "timeout" else ""
                     ours["ratio_peer_over_pepstep"] = f"{prefix}{peer['seconds'] / ours['seconds']:.1f}"
-            for row in (ours, peer):
-                writer.writerow(row)
-                fh.flush()
-                print(row, flush=True)
+            out.write(ours)
+            out.write(peer)
         row = {"task": "search", "t": 15, "support": "dyadic", **info}
         row.update(run_case(__file__, ["search", 15, "dyadic"], args.limit))
-        writer.writerow(row)
-        fh.flush()
-        print(row, flush=True)
+        out.write(row)
 
 
 if __name__ == "__main__":
