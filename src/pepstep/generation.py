@@ -923,7 +923,7 @@ def worst_case_generated(
     ok = status in (Status.OPTIMAL, Status.INACCURATE)
     lam = out["lambda"] if ok else np.full(pairs.shape[0], np.nan)
     residuals = dict(out.get("residuals", {}))
-    residuals.update(max_violation=max_rel, rounds=rounds)
+    residuals.update(max_violation=max_rel, rounds=rounds, total_pairs=int(total))
     if lower is not None:
         residuals.update(lower_bound=lower.value)
     residuals.update(closed_by=closed_by)

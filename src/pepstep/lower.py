@@ -115,27 +115,20 @@ def _quad_ratio(problem: Problem, steps: np.ndarray, c: np.ndarray) -> np.ndarra
     return np.where(np.isfinite(r), r, -np.inf)
 
 
-def _best(ratio, grid: np.ndarray, lo: float, hi: float, log: bool):
-    """Largest ratio on the grid, refined by bounded Brent between the best point's neighbours."""
+def _best(ratio, grid: np.ndarray, log: bool):
+    """Largest ratio on the grid, refined by bounded Brent between the best point's neighbours
+    (in ``log(parameter)`` when ``log``). Returns ``(parameter, value)``."""
     vals = ratio(grid)
     i = int(np.argmax(vals))
     best_p, best_v = float(grid[i]), float(vals[i])
-    a = grid[max(i - 1, 0)]
-    b = grid[min(i + 1, grid.size - 1)]
+    a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
     if b > a:
-        if log:
-            res = minimize_scalar(
-                lambda t: -float(ratio(np.exp(t))[0]),
-                bounds=(np.log(a), np.log(b)),
-                method="bounded",
-                options={"xatol": 1e-13},
-            )
-            p = float(np.exp(res.x))
-        else:
-            res = minimize_scalar(
-                lambda t: -float(ratio(t)[0]), bounds=(a, b), method="bounded", options={"xatol": 1e-15}
-            )
-            p = float(min(max(res.x, lo), hi))
+        to_p = np.exp if log else (lambda u: u)
+        lo, hi = (np.log(a), np.log(b)) if log else (a, b)
+        res = minimize_scalar(
+            lambda u: -float(ratio(to_p(u))[0]), bounds=(lo, hi), method="bounded", options={"xatol": 1e-15}
+        )
+        p = float(min(max(to_p(res.x), a), b))
         v = float(ratio(p)[0])
         if v > best_v:
             best_p, best_v = p, v
@@ -163,9 +156,9 @@ def lower_bound(problem: Problem) -> LowerBound | None:
     # Huber: delta from far below the smallest iterate scale to beyond x_0 (all quadratic).
     lo = 1e-3 / (1.0 + float(steps.sum()))
     grid = np.geomspace(lo * 1e-3, 2.0, _GRID_HUBER)
-    hp, hv = _best(lambda d: _huber_ratio(problem, steps, mu, d), grid, grid[0], grid[-1], log=True)
+    hp, hv = _best(lambda d: _huber_ratio(problem, steps, mu, d), grid, log=True)
     cgrid = np.linspace(mu, 1.0, _GRID_QUAD)
-    qp, qv = _best(lambda c: _quad_ratio(problem, steps, c), cgrid, mu, 1.0, log=False)
+    qp, qv = _best(lambda c: _quad_ratio(problem, steps, c), cgrid, log=False)
     if hv >= qv:
         return LowerBound(hv, "huber", hp)
     return LowerBound(qv, "quadratic", qp)

@@ -189,13 +189,12 @@ def horizon_pairs(steps, has_minimizer: bool = True) -> np.ndarray:
     k = np.arange(n)
     nxt = _nearest_at_least(h, True)  # forward reach: k+1 .. min(nxt, n)
     prv = np.maximum(_nearest_at_least(h, False), 0)  # backward reach: prv .. k-1
-    fwd_len = np.minimum(nxt, n) - k
-    bwd_len = k - prv
-    fi = np.repeat(k, fwd_len)
-    fj = fi + 1 + (np.arange(fi.size) - np.repeat(np.cumsum(fwd_len) - fwd_len, fwd_len))
-    bi = np.repeat(k, bwd_len)
-    bj = np.repeat(prv, bwd_len) + (np.arange(bi.size) - np.repeat(np.cumsum(bwd_len) - bwd_len, bwd_len))
-    rows = [consecutive_pairs(n, has_minimizer), np.stack([fi, fj], 1), np.stack([bi, bj], 1)]
+
+    def ranges(first, count):  # pairs (k, first_k), ..., (k, first_k + count_k - 1) for all k
+        offsets = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        return np.stack([np.repeat(k, count), np.repeat(first, count) + offsets], 1)
+
+    rows = [consecutive_pairs(n, has_minimizer), ranges(k + 1, np.minimum(nxt, n) - k), ranges(prv, k - prv)]
     pairs = np.unique(np.concatenate(rows), axis=0)
     return pairs
 

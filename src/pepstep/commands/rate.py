@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from ..classes import InitialCondition, Measure
+from ..generation import RTOL_SANDWICH
 from ..solve import Status, failure_message, worst_case
 from .common import (
     add_method_arguments,
@@ -80,11 +83,13 @@ def run(args) -> int:
     )
     closed_by = wc.residuals.get("closed_by")
     if closed_by:
-        total = (problem.num_steps + 1) * (problem.num_steps + (2 if fc.has_minimizer else 0))
         how = (
-            f"dual bound within 1e-6 of an explicit function's value {fmt(wc.residuals['lower_bound'], digits)}"
+            f"dual bound within 1e{math.log10(RTOL_SANDWICH):.0f} of an explicit function's value "
+            f"{fmt(wc.residuals['lower_bound'], digits)}"
             if closed_by == "lower bound"
             else f"no interpolation inequality violated beyond {wc.residuals['max_violation']:.1e} of the value"
         )
-        print(f"exact        {wc.pairs_used} of {total} pairs, {wc.residuals['rounds']} round(s): {how}")
+        print(
+            f"exact        {wc.pairs_used} of {wc.residuals['total_pairs']} pairs, {wc.residuals['rounds']} round(s): {how}"
+        )
     return 0
