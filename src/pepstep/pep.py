@@ -171,7 +171,7 @@ def _nearest_at_least(h: np.ndarray, forward: bool) -> np.ndarray:
     return out
 
 
-def horizon_pairs(steps, has_minimizer: bool = True) -> np.ndarray:
+def horizon_pairs(steps, has_minimizer: bool = True, widen: int = 0) -> np.ndarray:
     """The consecutive support plus each iterate's *step horizon*.
 
     From iterate ``x_k`` the pairs ``(k, j)`` reach forward to the iterate where a step at
@@ -183,18 +183,24 @@ def horizon_pairs(steps, has_minimizer: bool = True) -> np.ndarray:
     an l1-reweighted optimal dual of silver N = 31 uses 122 of 1056 pairs, 121 of them in
     this set, and the set alone has the full PEP's value at N = 31, 63 and 127). About
     ``N log2 N`` pairs for silver.
+
+    ``widen`` extends both reaches by that many more iterates (``[p - widen, k - 1]`` and
+    ``[k + 1, q + widen]``, clipped to ``[0, N]``); Grimmer's t = 31 pattern needs 2
+    (:func:`pepstep.cyclic.pattern_pairs`, support ``"wide"``).
     """
+    if not isinstance(widen, (int, np.integer)) or widen < 0:
+        raise InputError(f"The 'widen' must be an integer >= 0. Got widen={widen!r}.")
     h = np.asarray(steps, dtype=float)
     n = h.size
     k = np.arange(n)
-    nxt = _nearest_at_least(h, True)  # forward reach: k+1 .. min(nxt, n)
-    prv = np.maximum(_nearest_at_least(h, False), 0)  # backward reach: prv .. k-1
+    nxt = np.minimum(_nearest_at_least(h, True) + widen, n)  # forward reach: k+1 .. nxt
+    prv = np.maximum(_nearest_at_least(h, False) - widen, 0)  # backward reach: prv .. k-1
 
     def ranges(first, count):  # pairs (k, first_k), ..., (k, first_k + count_k - 1) for all k
         offsets = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
         return np.stack([np.repeat(k, count), np.repeat(first, count) + offsets], 1)
 
-    rows = [consecutive_pairs(n, has_minimizer), ranges(k + 1, np.minimum(nxt, n) - k), ranges(prv, k - prv)]
+    rows = [consecutive_pairs(n, has_minimizer), ranges(k + 1, nxt - k), ranges(prv, k - prv)]
     pairs = np.unique(np.concatenate(rows), axis=0)
     return pairs
 

@@ -5,11 +5,16 @@ copies of a pattern of length ``2^(k-1) - 1`` around a new middle step. Steps ar
 at position ``i`` (0-based) is ``a_j`` with ``j`` the 2-adic valuation of ``i + 1``, so a pattern is the
 level vector ``a = (a_0, ..., a_{k-1})`` and its sum is ``sum_j 2^(k-1-j) a_j``. At each level
 
-1. the previous top level ``a_{k-2}`` is re-scaled over a fixed grid (the inner pattern is re-optimized:
-   in Grimmer's t = 15 pattern the t = 7 middle 12.0 becomes 4.5),
+1. the previous top level ``a_{k-2}`` is re-scaled over a geometric grid down to 0.13 (the inner
+   pattern is re-optimized: Grimmer's t = 15 pattern turns the t = 7 middle 12.0 into 4.5, and his
+   t = 127 pattern turns the t = 63 middle 164 into 23.5),
 2. for each candidate the largest feasible middle ``a_{k-1}`` is found by a parallel section search
-   (``SECTION_POINTS`` points per round, so the result does not depend on the number of workers),
-3. coordinate moves (each inner level times ``1 +- step``) are kept when the certified sum increases.
+   (``SECTION_POINTS`` points per round, so the result does not depend on the number of workers) in
+   ``[MIDDLE_BRACKET[0] s, MIDDLE_BRACKET[1] s]``, ``s`` the sum of the inner pattern (Grimmer's
+   middles are 1.0 to 1.6 times it),
+3. coordinate moves (each of the top ``MOVE_LEVELS`` inner levels times ``1 +- step``) are kept when
+   the certified sum increases. The lower levels are left alone: in Grimmer's table they settle
+   (1.4, 2.0, 3.9, 7.2 from t = 31 or 63 on) and only the top two inner levels move.
 
 Feasibility is :func:`pepstep.cyclic.check_pattern` (Grimmer's criterion, Definition 2.1). Every
 candidate is an independent SDP submitted to a ``concurrent.futures``-style executor (a local
@@ -31,14 +36,24 @@ from pathlib import Path
 import numpy as np
 
 from .cyclic import certify_pattern, check_pattern
-from .errors import InputError
+from .errors import InputError, SolverError
 
-__all__ = ["PatternResult", "levels_to_steps", "search_patterns", "max_middle"]
+__all__ = ["PatternResult", "levels_to_steps", "local_pool", "search_patterns", "max_middle"]
 
 SECTION_POINTS = 4  # evaluations per section-search round (fixed: results independent of workers)
 SECTION_TOL = 2e-3  # relative width at which a section search stops
-SCALE_GRID = (1.0, 0.85, 0.7, 0.55, 0.4, 0.3)  # re-scalings of the previous top level
+SCALE_GRID = (1.0, 0.85, 0.7, 0.55, 0.4, 0.3, 0.22, 0.16, 0.12)  # re-scalings of the previous top level
+SCALE_ZOOMS = ((0.92, 0.96, 1.04, 1.08), (0.98, 0.99, 1.01, 1.02))  # refinements around the best scale
+ZOOM_FROM = 31  # zoom from this length on (see _best_scale)
+ZOOM_BRACKET = (0.6, 1.4)  # the middle step's bracket while zooming, times the best middle so far
 MOVE_STEPS = (0.15, 0.06, 0.025)  # relative coordinate moves, one pass each
+MOVE_BRACKET = (0.7, 1.4)  # the middle step's bracket during moves, times the best middle so far
+MOVES_BELOW = 63  # coordinate moves only for shorter patterns (each SDP costs under 0.3 s there)
+#: Multiplier support of the criterion SDPs (:func:`pepstep.cyclic.pattern_pairs`): the step horizon
+#: widened by two, on which every published pattern is straightforward. A third of the dyadic
+#: support's pairs at t = 63 and half at t = 127 (checks 0.9 s against 2.3 s, 5.6 s against 22 s);
+#: at t = 15 the search reaches 3.8710 on it against 3.8738 on the dyadic support (published 3.86).
+SEARCH_SUPPORT = "wide"
 
 
 @dataclass(frozen=True)
@@ -91,10 +106,37 @@ def levels_to_steps(levels) -> tuple:
     return tuple(out)
 
 
+def local_pool(workers: int | None = None):
+    """A ``ProcessPoolExecutor`` for :func:`search_patterns` on this machine.
+
+    Workers are *spawned*, not forked: a process that has already run Clarabel holds its thread
+    pool, and a forked child that calls Clarabel again can wait forever on a lock copied in its
+    held state (seen in the test suite). Each worker uses one BLAS thread, so ``workers``
+    processes (default: all cores) share the cores without oversubscription.
+    """
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = workers or os.cpu_count() or 1
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_one_blas_thread
+    )
+
+
+_LIMITS = []
+
+
+def _one_blas_thread():
+    from threadpoolctl import threadpool_limits
+
+    _LIMITS.append(threadpool_limits(limits=1, user_api="blas"))
+
+
 def _feasible(steps) -> bool:
     """Worker task: Grimmer's criterion for one pattern (module-level so it pickles)."""
     try:
-        return check_pattern(steps).straightforward
+        return check_pattern(steps, support=SEARCH_SUPPORT).straightforward
     except Exception:  # a failed solve counts as "not certified"
         return False
 
@@ -112,7 +154,7 @@ def _map(executor, patterns, counter):
     return [f.result() for f in futures]
 
 
-def max_middle(inners, executor=None, *, lo=0.5, hi=None, counter=None):
+def max_middle(inners, executor=None, *, lo=None, hi=None, counter=None):
     """Largest middle step keeping each inner level vector straightforward (parallel section search).
 
     Parameters
@@ -121,7 +163,7 @@ def max_middle(inners, executor=None, *, lo=0.5, hi=None, counter=None):
         Level vectors of the inner pattern (one search per entry, run in lockstep).
     executor : concurrent.futures.Executor or None
     lo, hi : float
-        Initial bracket (``hi`` default: ``4 * (1 + sum(inner steps))``, above any known pattern).
+        Initial bracket (default: ``MIDDLE_BRACKET`` times the sum of the inner steps).
 
     Returns
     -------
@@ -132,7 +174,9 @@ def max_middle(inners, executor=None, *, lo=0.5, hi=None, counter=None):
     brackets = []
     for inner in inners:
         s = sum(levels_to_steps(inner)) if len(inner) else 0.0
-        brackets.append([lo, hi if hi is not None else 4.0 * (1.0 + s) + 2.0, False])
+        brackets.append(
+            [lo if lo is not None else 0.5, hi if hi is not None else 4.0 * (1.0 + s) + 2.0, False]
+        )
     # check lo first
     pats = [levels_to_steps(list(inner) + [b[0]]) for inner, b in zip(inners, brackets)]
     ok = _map(executor, pats, counter)
@@ -161,6 +205,34 @@ def max_middle(inners, executor=None, *, lo=0.5, hi=None, counter=None):
                     break
             brackets[n][0], brackets[n][1] = a, c
     return [b[0] if b[2] else float("nan") for b in brackets]
+
+
+def _best_scale(levels, executor, counter, fixed: bool):
+    """Steps 1 and 2: the best re-scaling of the top level of ``levels`` and its largest middle.
+
+    A geometric grid, then two zooms around the best scale. The sum is sharply peaked in the
+    scale (Grimmer's t = 31 inner levels 1.4, 2.0, 4.5 with 7.0 on top allow a middle of 72.3,
+    with 8.2 only 51.4): a coarse grid alone misses the peak. Returns ``(sum, levels + [middle])``.
+    """
+    top = levels[-1]
+
+    def best_of(scales, lo=None, hi=None, best=(-np.inf, None)):
+        inners = [list(levels[:-1]) + [top * c] for c in scales]
+        mids = max_middle(inners, executor, lo=lo, hi=hi, counter=counter)
+        for inner, m in zip(inners, mids):
+            if m == m and _total(inner + [m]) > best[0] + 1e-12:
+                best = (_total(inner + [m]), inner + [m])
+        return best
+
+    best = best_of((1.0,) if fixed else SCALE_GRID)
+    if best[1] is None:
+        raise SolverError(f"No straightforward pattern extends the levels {levels}.")
+    if not fixed and 2 ** (len(levels) + 1) - 1 >= ZOOM_FROM:
+        for zoom in SCALE_ZOOMS:
+            c = best[1][-2] / top
+            lo, hi = (f * best[1][-1] for f in ZOOM_BRACKET)
+            best = best_of([c * z for z in zoom], lo, hi, best)
+    return best
 
 
 def _total(levels):
@@ -236,17 +308,12 @@ def search_patterns(
             else:
                 levels = [max_middle([[]], executor, lo=0.25, hi=4.0, counter=counter)[0]]
         else:
-            # 1. re-scale the previous top level, 2. best middle for each
-            inners = []
-            for c in SCALE_GRID if not (level == 1 and first is not None) else (1.0,):
-                inner = list(levels)
-                inner[-1] = inner[-1] * c
-                inners.append(inner)
-            mids = max_middle(inners, executor, counter=counter)
-            cands = [(_total(inner + [m]), inner + [m]) for inner, m in zip(inners, mids) if m == m]
-            best_sum, best = max(cands, key=lambda x: x[0])
-            # 3. coordinate moves on the inner levels (first level kept when fixed)
+            fixed = level == 1 and first is not None
+            best_sum, best = _best_scale(levels, executor, counter, fixed)
+            # 3. coordinate moves on the inner levels (first level kept when fixed), cheap lengths only
             movable = [j for j in range(level) if not (j == 0 and first is not None)]
+            if 2 ** (level + 1) - 1 >= MOVES_BELOW:
+                movable = []
             for step in MOVE_STEPS:
                 order = list(rng.permutation(movable)) if movable else []
                 for j in order:
@@ -255,7 +322,8 @@ def search_patterns(
                         inner = list(best[:-1])
                         inner[j] *= 1 + sgn * step
                         trial.append(inner)
-                    mids = max_middle(trial, executor, lo=0.7 * best[-1], hi=1.4 * best[-1], counter=counter)
+                    lo, hi = (c * best[-1] for c in MOVE_BRACKET)
+                    mids = max_middle(trial, executor, lo=lo, hi=hi, counter=counter)
                     for inner, m in zip(trial, mids):
                         if m == m and _total(inner + [m]) > best_sum + 1e-12:
                             best_sum, best = _total(inner + [m]), inner + [m]

@@ -66,14 +66,33 @@ def test_long_published_pattern_certifies_exactly(t):
         assert cert.average >= GRIMMER_T127_CERTIFIED_AVERAGE
 
 
-def test_auto_support_falls_back_to_dyadic():
-    """Grimmer's t = 31 pattern has no certificate on the horizon support; the dyadic one has."""
+def test_auto_support_falls_back_to_wide():
+    """Grimmer's t = 31 pattern has no certificate on the horizon support; the widened one has."""
     steps = published(31)
     assert check_pattern(steps, support="horizon").straightforward is False
     cert = assert_certified(steps)
-    assert cert.support == "dyadic"
+    assert cert.support == "wide"
+    assert len(pattern_pairs(31, "wide", steps)[0]) < len(pattern_pairs(31, "dyadic")[0])
     with pytest.raises(InputError, match=r"The 'horizon' support needs the 31 steps"):
         pattern_pairs(31, "horizon")
+
+
+@pytest.mark.parametrize(
+    "t, support", [(7, "dyadic"), (15, "dyadic"), (31, "wide"), (31, "dyadic"), (63, "horizon")]
+)
+def test_schur_route_matches_clarabel(t, support):
+    """pepstep's Schur-complement route and Clarabel (an independent interior-point solver)
+    agree on the optimal q of published patterns to 1e-6 relative; the raised ones are rejected."""
+    steps = published(t)
+    fast, dense = (
+        check_pattern(steps, "schur", support=support),
+        check_pattern(steps, "clarabel", support=support),
+    )
+    assert fast.status == "optimal" and dense.status == "optimal"
+    assert abs(fast.q - dense.q) <= 1e-6 * dense.q
+    assert fast.straightforward and dense.straightforward
+    assert check_pattern(raised(steps), "schur", support=support).straightforward is False
+    assert check_pattern(raised(steps), support=support).straightforward is False  # auto
 
 
 def test_dominance_test_never_accepts_an_indefinite_matrix():

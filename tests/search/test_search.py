@@ -1,13 +1,12 @@
 """Pattern search: Grimmer's t = 3 middle step from scratch, local pool == Dask cluster, resume."""
 
 import json
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from pepstep.errors import InputError
-from pepstep.search import levels_to_steps, search_patterns
+from pepstep.search import levels_to_steps, local_pool, search_patterns
 
 GRIMMER_T3_MIDDLE = 4.9  # Grimmer (2024), Table 1, printed to one decimal
 TOL_T3 = 0.1  # the issue's tolerance
@@ -29,7 +28,7 @@ def test_t3_middle_step_with_outer_steps_fixed():
 
 def test_local_pool_and_dask_cluster_agree(tmp_path):
     distributed = pytest.importorskip("distributed")
-    with ProcessPoolExecutor(2) as ex:
+    with local_pool(2) as ex:
         local = search_patterns(3, ex, seed=7, first=1.5, certify=False)
     with distributed.LocalCluster(
         n_workers=2, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
@@ -57,7 +56,7 @@ def test_bad_length():
 
 @pytest.mark.slow
 def test_t15_from_scratch_reaches_99_percent_of_grimmer():
-    with ProcessPoolExecutor(2) as ex:
+    with local_pool(2) as ex:
         res = search_patterns(15, ex, seed=0)
     assert res.certified is True
     assert sum(res.steps) >= 0.99 * GRIMMER_T15_SUM

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from .common import dump_json
@@ -27,9 +26,9 @@ def _executor(args):
 
         client = Client(args.scheduler)
         return client.get_executor(), client.close
-    from concurrent.futures import ProcessPoolExecutor
+    from ..search import local_pool
 
-    ex = ProcessPoolExecutor(max_workers=args.workers or os.cpu_count())
+    ex = local_pool(args.workers)
     return ex, ex.shutdown
 
 
