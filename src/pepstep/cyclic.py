@@ -469,7 +469,8 @@ def _psd_by_dominance(a) -> bool:
     dyadic rationals, so ``E = A - L L^T`` is computed exactly (python-flint). If ``A`` is
     exactly symmetric and ``E`` is diagonally dominant with a nonnegative diagonal
     (``E_ii >= sum_{j != i} |E_ij|``, exactly), then ``E >= 0`` by Gershgorin's theorem and
-    ``A = L L^T + E >= 0``. False means "no proof here", never "not PSD".
+    ``A = L L^T + E >= 0``; as ``L`` is triangular with a positive diagonal, ``L L^T`` is positive
+    definite and so is ``A``. False means "no proof here", never "not PSD".
     """
     from flint import fmpq, fmpq_mat
 
@@ -486,6 +487,8 @@ def _psd_by_dominance(a) -> bool:
             return False
         Lf = np.linalg.cholesky(Af - 0.5 * lmin * np.eye(n))
     except np.linalg.LinAlgError:
+        return False
+    if not np.all(np.diag(Lf) > 0):
         return False
     Lq = fmpq_mat([[fmpq(*float(x).as_integer_ratio()) for x in row] for row in Lf])
     E = (Aq - Lq * Lq.transpose()).tolist()
@@ -528,6 +531,24 @@ def is_psd_exact(A) -> bool:
             for j in nz:
                 ai[j] -= c * row[j]
     return True
+
+
+def _corner_psd(q, m: list, M: list) -> bool:
+    """Exact test of ``[[q, m^T], [m, M]] >= 0`` (rationals), the form of (C4).
+
+    When :func:`_psd_by_dominance` proves ``M`` positive definite, the matrix is PSD exactly when
+    the Schur complement ``q - m^T M^{-1} m`` (python-flint, exact) is >= 0. This avoids the
+    dominance test on the whole matrix, which a certificate makes singular on purpose: its ``q``
+    is that Schur complement rounded up, so the smallest eigenvalue is the rounding (about 1e-13
+    at t = 127, below what a float Cholesky factor can resolve). Otherwise :func:`is_psd_exact`.
+    """
+    Mq = [[_to_field(x) for x in row] for row in M]
+    if len(Mq) > _DOMINANCE_FROM and _psd_by_dominance(Mq):
+        from flint import fmpq_mat
+
+        mq = fmpq_mat([[_to_field(x)] for x in m])
+        return _to_field(q) - (mq.transpose() * fmpq_mat(Mq).solve(mq))[0, 0] >= 0
+    return is_psd_exact([[q] + list(m)] + [[mi] + list(row) for mi, row in zip(m, M)])
 
 
 def _assemble(steps, mult: dict, d: int):
@@ -650,10 +671,8 @@ def verify_pattern(steps, delta, q, lam: dict, gamma: dict) -> bool:
         return False
     Zl, Zg = _assemble(h, lam, d), _assemble(h, gamma, d)
     for theta in (Fraction(0), D):
-        B = [[q] + Zg[0][1:]]
-        for a in range(1, d):
-            B.append([Zg[a][0]] + [Zl[a][b] + theta * Zg[a][b] for b in range(1, d)])
-        if not is_psd_exact(B):
+        M = [[Zl[a][b] + theta * Zg[a][b] for b in range(1, d)] for a in range(1, d)]
+        if not _corner_psd(q, [Zg[a][0] for a in range(1, d)], M):
             return False
     return True
 

@@ -12,6 +12,7 @@ import pytest
 from pepstep.cyclic import (
     FLOAT_RTOL,
     RATE_RTOL,
+    _corner_psd,
     _psd_by_dominance,
     certificate_from_json,
     certify_pattern,
@@ -114,6 +115,21 @@ def test_dominance_test_never_accepts_an_indefinite_matrix():
             assert is_psd_exact(M) is psd
             if not psd:
                 assert _psd_by_dominance(M) is False
+
+
+def test_corner_test_is_exact_at_the_schur_complement():
+    """[[q, m^T], [m, M]] >= 0 iff q >= m^T M^-1 m (M > 0): accepted at equality, rejected 1e-40 below,
+    by the Schur-complement path (order > 16) and by exact LDL^T (order <= 16) alike."""
+    flint = pytest.importorskip("flint")
+    rng = np.random.default_rng(1)
+    for n in (10, 40):
+        B = flint.fmpq_mat([[int(x) for x in row] for row in rng.integers(-5, 6, (n, n))])
+        M = B * B.transpose() + flint.fmpq_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
+        m = flint.fmpq_mat([[int(x)] for x in rng.integers(-3, 4, n)])
+        s = (m.transpose() * M.solve(m))[0, 0]
+        rows, col = M.tolist(), [m[i, 0] for i in range(n)]
+        assert _corner_psd(s, col, rows) is True
+        assert _corner_psd(s - flint.fmpq(1, 10**40), col, rows) is False
 
 
 @pytest.mark.parametrize("t", [2, 3, 7, 15, 31])
