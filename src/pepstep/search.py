@@ -128,13 +128,11 @@ def local_pool(workers: int | None = None):
     )
 
 
-_LIMITS = []
-
-
 def _one_blas_thread():
+    """Worker initializer: the limit holds for the worker's life (it is never restored)."""
     from threadpoolctl import threadpool_limits
 
-    _LIMITS.append(threadpool_limits(limits=1, user_api="blas"))
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def _feasible(steps) -> bool:
@@ -158,7 +156,7 @@ def _map(executor, patterns, counter):
     return [f.result() for f in futures]
 
 
-def max_middle(inners, executor=None, *, lo=None, hi=None, counter=None):
+def max_middle(inners, executor=None, *, lo=0.5, hi=None, counter=None):
     """Largest middle step keeping each inner level vector straightforward (parallel section search).
 
     Parameters
@@ -167,7 +165,7 @@ def max_middle(inners, executor=None, *, lo=None, hi=None, counter=None):
         Level vectors of the inner pattern (one search per entry, run in lockstep).
     executor : concurrent.futures.Executor or None
     lo, hi : float
-        Initial bracket (default: ``MIDDLE_BRACKET`` times the sum of the inner steps).
+        Initial bracket (``hi`` default: ``4 * (1 + sum(inner steps))``, above any known pattern).
 
     Returns
     -------
@@ -178,9 +176,7 @@ def max_middle(inners, executor=None, *, lo=None, hi=None, counter=None):
     brackets = []
     for inner in inners:
         s = sum(levels_to_steps(inner)) if len(inner) else 0.0
-        brackets.append(
-            [lo if lo is not None else 0.5, hi if hi is not None else 4.0 * (1.0 + s) + 2.0, False]
-        )
+        brackets.append([lo, hi if hi is not None else 4.0 * (1.0 + s) + 2.0, False])
     # check lo first
     pats = [levels_to_steps(list(inner) + [b[0]]) for inner, b in zip(inners, brackets)]
     ok = _map(executor, pats, counter)
@@ -220,7 +216,7 @@ def _best_scale(levels, executor, counter, fixed: bool):
     """
     top = levels[-1]
 
-    def best_of(scales, lo=None, hi=None, best=(-np.inf, None)):
+    def best_of(scales, lo=0.5, hi=None, best=(-np.inf, None)):
         inners = [list(levels[:-1]) + [top * c] for c in scales]
         mids = max_middle(inners, executor, lo=lo, hi=hi, counter=counter)
         for inner, m in zip(inners, mids):
@@ -315,9 +311,8 @@ def search_patterns(
             fixed = level == 1 and first is not None
             best_sum, best = _best_scale(levels, executor, counter, fixed)
             # 3. coordinate moves on the inner levels (first level kept when fixed), cheap lengths only
-            movable = [j for j in range(level) if not (j == 0 and first is not None)]
-            if 2 ** (level + 1) - 1 >= MOVES_BELOW:
-                movable = []
+            cheap = 2 ** (level + 1) - 1 < MOVES_BELOW
+            movable = [j for j in range(level) if cheap and not (j == 0 and first is not None)]
             for step in MOVE_STEPS:
                 order = list(rng.permutation(movable)) if movable else []
                 for j in order:
