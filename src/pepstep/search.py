@@ -42,7 +42,7 @@ import numpy as np
 from .cyclic import certify_pattern, check_pattern
 from .errors import InputError, SolverError
 
-__all__ = ["PatternResult", "levels_to_steps", "local_pool", "search_patterns", "max_middle"]
+__all__ = ["PatternResult", "check_length", "levels_to_steps", "local_pool", "search_patterns", "max_middle"]
 
 SECTION_POINTS = 4  # evaluations per section-search round (fixed: results independent of workers)
 SECTION_TOL = 2e-3  # relative width at which a section search stops
@@ -133,6 +133,14 @@ def _one_blas_thread():
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
+
+
+def check_length(length) -> None:
+    """Raise InputError unless ``length`` is of the form ``2^k - 1``."""
+    if not isinstance(length, int) or length < 1 or (length + 1) & length:
+        raise InputError(
+            f"The 'length' must be of the form 2^k - 1 (1, 3, 7, 15, ...). Got length={length!r}."
+        )
 
 
 def _feasible(steps) -> bool:
@@ -285,10 +293,7 @@ def search_patterns(
     >>> abs(r.steps[1] - 4.9) < 0.1
     True
     """
-    if not isinstance(length, int) or length < 1 or (length + 1) & length:
-        raise InputError(
-            f"The 'length' must be of the form 2^k - 1 (1, 3, 7, 15, ...). Got length={length!r}."
-        )
+    check_length(length)
     start = time.perf_counter()
     k = (length + 1).bit_length() - 1
     rng = np.random.default_rng(seed)

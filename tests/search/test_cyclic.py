@@ -196,6 +196,16 @@ def test_json_round_trip_and_cli_verify(tmp_path):
     assert bad.returncode == 1 and "do not hold" in bad.stderr
 
 
+def test_cli_rejected_pattern_prints_no_average(tmp_path):
+    """(1.5, 5.5, 1.5) breaks f(x_3) <= f(x_0) (exact PEP): exit 1, no average step, no file."""
+    path = tmp_path / "bad.json"
+    cli = [sys.executable, "-m", "pepstep.cli", "certify", "--cyclic", "--steps", "1.5,5.5,1.5"]
+    out = subprocess.run(cli + ["--out", str(path)], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "not certified" in out.stdout and "average" not in out.stdout
+    assert not path.exists()
+
+
 def test_exact_psd():
     F = Fraction
     assert is_psd_exact([[F(2), F(1)], [F(1), F(2)]]) is True

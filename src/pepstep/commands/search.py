@@ -33,8 +33,9 @@ def _executor(args):
 
 
 def run(args) -> int:
-    from ..search import _write_checkpoint, search_patterns
+    from ..search import _write_checkpoint, check_length, search_patterns
 
+    check_length(args.length)  # before any worker or progress bar
     executor, close = _executor(args)
     bar = None
     if not args.json:
