@@ -97,6 +97,12 @@ RATE_RTOL = Fraction(1, 10**6)
 #: (Clarabel reaches about 1e-8 here; infeasible patterns have no ``q`` at all).
 FLOAT_RTOL = 1e-6
 STAR = -1
+#: Margins ``M(lambda) >= margin I`` tried in turn by :func:`certify_pattern` while the rounded
+#: certificate fails. Without a margin, a pattern at the edge of the straightforward set (as the
+#: search finds them) can get multipliers with ``M(lambda)`` singular to 1e-7, which no rounding
+#: keeps PSD (the search's t = 127 pattern: smallest eigenvalue -2e-7 after rounding); with 1e-6 it
+#: certifies with ``q`` 1.5e-7 above ``sum(h)``; 1e-5 is infeasible there.
+CERTIFY_MARGINS = (0.0, 1e-6, 1e-7)
 #: Supports tried in turn by ``certify_pattern(support="auto")``, smallest first (pairs at t = 127:
 #: 890, 1,369, 2,582; see :func:`pattern_pairs`).
 AUTO_SUPPORTS = ("horizon", "wide", "dyadic")
@@ -227,8 +233,10 @@ def _f_matrix(pairs, t: int) -> np.ndarray:
 #: The ``schur`` route's answer stands when the slack of (C4) has no eigenvalue below
 #: ``-SCHUR_PSD_RTOL * sum(h)`` and (C1), (C2) hold to ``SCHUR_EQ_TOL`` (relative, per row); otherwise the
 #: pattern goes to Clarabel. Measured at t = 127 (horizon support): smallest slack eigenvalue +7e-11.
+#: CVXOPT ends these degenerate SDPs with (C1), (C2) residuals up to about 2e-7 (t = 127 patterns at
+#: the flip bound of :func:`pepstep.search.corner`); the exact certificate repairs them anyway.
 SCHUR_PSD_RTOL = 1e-8
-SCHUR_EQ_TOL = 1e-7
+SCHUR_EQ_TOL = 1e-6
 #: ``solver="auto"`` takes the ``schur`` route from this pattern length on and Clarabel below it.
 #: Measured per check (one BLAS thread), Clarabel against schur: t = 31 dyadic 276 / 361 ms,
 #: wide 108 / 209 ms; t = 63 dyadic 6.2 / 2.3 s, wide 0.88 / 0.90 s; t = 127 horizon 22.5 / 3.0 s.
@@ -236,13 +244,13 @@ SCHUR_EQ_TOL = 1e-7
 AUTO_SCHUR_FROM = 63
 
 
-def _solve_schur(h: list, lam_pairs: list, options: dict | None):
+def _solve_schur(h: list, lam_pairs: list, options: dict | None, margin: float = 0.0):
     """The criterion SDP by CVXOPT with pepstep's low-rank Schur KKT solver.
 
     Every ``Z_ij`` is ``A_k = Z_k^T C_k Z_k`` on four point vectors (the structure of
     :mod:`pepstep.generation`, with ``kappa = 0``); ``gamma_{*k}`` enters through
     ``-sym(u g_k^T)`` and ``q`` through ``u u^T`` (``u = x_0 - x*`` is the point vector of
-    ``x_0``). The ``q`` column is scaled by ``sum(h)`` so that its variable is about 1: unscaled,
+    ``x_0``); ``margin`` asks for ``M(lambda) >= margin I`` (see :func:`check_pattern`). The ``q`` column is scaled by ``sum(h)`` so that its variable is about 1: unscaled,
     CVXOPT stops at a singular KKT matrix with (C4) violated by 2e-4 at t = 127.
 
     Returns ``(status, q, lambda, gamma_star)`` with status ``"optimal"`` or
@@ -276,7 +284,9 @@ def _solve_schur(h: list, lam_pairs: list, options: dict | None):
     b[0], b[t] = -1.0, 2.0 * total
     c = np.zeros(K)
     c[-1] = 1.0
-    sdp = _LowRankSDP(basis, idx, coef, A, b, c, np.zeros((basis.d, basis.d)))
+    shift = np.zeros((basis.d, basis.d))
+    shift[basis.g_cols, basis.g_cols] = margin
+    sdp = _LowRankSDP(basis, idx, coef, A, b, c, shift)
     out = sdp.conelp(options)
     if out["raw"] == "primal infeasible":
         return "infeasible", float("nan"), None, None
@@ -325,7 +335,13 @@ class PatternCheck:
 
 
 def check_pattern(
-    steps: Sequence, solver: str = "auto", *, support: str = "dyadic", options: dict | None = None
+    steps: Sequence,
+    solver: str = "auto",
+    *,
+    support: str = "dyadic",
+    options: dict | None = None,
+    fallback: bool = True,
+    margin: float = 0.0,
 ) -> PatternCheck:
     """Test Grimmer's straightforward criterion numerically (see the module docstring).
 
@@ -348,6 +364,14 @@ def check_pattern(
         Multiplier support (see :func:`pattern_pairs`).
     options : dict, optional
         Solver options, passed to CVXOPT (``schur``) or cvxpy.
+    fallback : bool
+        When the ``schur`` route's answer does not stand, let Clarabel decide (default). With
+        ``False`` the pattern is reported not straightforward (status ``"inaccurate (schur)"``)
+        instead: the search does this, where a pattern near the boundary costs Clarabel 30 s
+        at t = 127 and only certified patterns matter.
+    margin : float
+        Ask for ``M(lambda) >= margin I`` in (C4), so that the multipliers survive rounding (see
+        :func:`certify_pattern`); 0 by default.
 
     Returns
     -------
@@ -376,18 +400,20 @@ def check_pattern(
             solver = "schur"
         else:  # a Clarabel failure is no verdict: the Schur route answers instead
             try:
-                return check_pattern(exact, "clarabel", support=support, options=options)
+                return check_pattern(exact, "clarabel", support=support, options=options, margin=margin)
             except SolverError:
                 solver, options = "schur", None
     if solver == "schur":
-        fast = _solve_schur(h, lam_pairs, options)
+        fast = _solve_schur(h, lam_pairs, options, margin)
         if fast is not None:
             status, qv, lam_v, gam_v = fast
             ok = status == "optimal"
             return _result(h, support, start, status, qv, lam_pairs, lam_v if ok else None, gam_v)
-        solver, options, fallback = "clarabel", None, " (clarabel)"
+        if not fallback:
+            return _result(h, support, start, "inaccurate (schur)", float("nan"), lam_pairs, None, None)
+        solver, options, suffix = "clarabel", None, " (clarabel)"
     else:
-        fallback = ""
+        suffix = ""
     Zl, Zg = _sparse_Z(h, lam_pairs, d), _sparse_Z(h, star_pairs, d)
     # only the u-row/column of Z(gamma) enters (C4) at theta = 0, and only the pairs (*, k) reach it;
     # the other gamma_ij only have to satisfy (C2), which free-sign chain flows always do once
@@ -405,7 +431,7 @@ def check_pattern(
     cons = [
         _f_matrix(lam_pairs, t) @ lam == target_l,
         cp.sum(gam) == 2.0 * total,
-        (B + B.T) / 2 >> 0,
+        (B + B.T) / 2 >> np.diag(np.r_[0.0, np.full(t + 1, margin)]),
     ]
     prob = cp.Problem(cp.Minimize(q), cons)
     try:
@@ -417,7 +443,7 @@ def check_pattern(
     status = str(prob.status)
     ok = status in ("optimal", "optimal_inaccurate") and q.value is not None
     qv = float(q.value) if ok else float("nan")
-    return _result(h, support, start, status + fallback, qv, lam_pairs, lam.value if ok else None, gam.value)
+    return _result(h, support, start, status + suffix, qv, lam_pairs, lam.value if ok else None, gam.value)
 
 
 def _result(h, support, start, status, qv, lam_pairs, lam_v, gam_v) -> PatternCheck:
@@ -734,7 +760,9 @@ def certify_pattern(
 
     ``support="auto"`` (default) rounds from the SDP on each of ``AUTO_SUPPORTS`` in turn (see
     :func:`pattern_pairs`) until one certifies: Grimmer's t = 15, 63 and 127 patterns certify on
-    the ``horizon`` support, his t = 31 pattern on the ``wide`` one.
+    the ``horizon`` support, his t = 31 pattern on the ``wide`` one. On each support the SDP is
+    solved with the margins ``CERTIFY_MARGINS`` in turn (``M(lambda) >= margin I``) until the
+    rounded multipliers verify.
 
     Returns
     -------
@@ -761,9 +789,20 @@ def certify_pattern(
         return replace(cert, seconds=time.perf_counter() - start)
     if support == "auto":
         support = check.support
+    if check is not None:
+        return _certificate_from_check(h, check, grids, start)
+    for margin in CERTIFY_MARGINS:
+        chk = check_pattern(h, solver, support=support, margin=margin)
+        cert = _certificate_from_check(h, chk, grids, start)
+        if cert.valid or chk.q != chk.q:  # certified, or infeasible (a margin cannot help)
+            break
+    return cert
+
+
+def _certificate_from_check(h, chk: PatternCheck, grids, start) -> PatternCertificate:
+    """The rounding and exact check of :func:`certify_pattern` for one float solution."""
     t, d = len(h), len(h) + 2
     total = sum(h)
-    chk = check or check_pattern(h, solver, support=support)
     best = None
     if chk.q == chk.q:
         lam_f = {(i, j): v for (kind, i, j), v in chk.multipliers.items() if kind == "lambda"}

@@ -96,6 +96,21 @@ def test_schur_route_matches_clarabel(t, support):
     assert check_pattern(raised(steps), support=support).straightforward is False  # auto
 
 
+def test_schur_answer_that_does_not_stand_goes_to_clarabel_unless_told(monkeypatch):
+    """An inaccurate Schur answer is no verdict: Clarabel decides, or (``fallback=False``, the
+    search) the pattern counts as not straightforward and says why."""
+    import pepstep.cyclic as cyclic
+
+    monkeypatch.setattr(cyclic, "_solve_schur", lambda *args: None)
+    steps = published(15)
+    decided = check_pattern(steps, "schur")
+    assert decided.status == "optimal (clarabel)" and decided.straightforward
+    assert abs(decided.deficit) <= FLOAT_RTOL
+    refused = check_pattern(steps, "schur", fallback=False)
+    assert refused.status == "inaccurate (schur)"
+    assert refused.straightforward is False and refused.q != refused.q  # nan: no q was certified
+
+
 def test_dominance_test_never_accepts_an_indefinite_matrix():
     """A - c v v^T is PSD exactly for c <= 1 / (v^T A^-1 v): at (1 - 1e-12) and 1 the fast
     Gershgorin test may prove it or defer to LDL^T; at (1 + 1e-12) both must reject."""
