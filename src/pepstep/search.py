@@ -3,22 +3,42 @@ r"""Search for straightforward long-step patterns of length ``t = 2^k - 1`` from
 Patterns are built recursively, as Grimmer's Table 1 suggests: a pattern of length ``2^k - 1`` is two
 copies of a pattern of length ``2^(k-1) - 1`` around a new middle step. Steps are tied by level: the step
 at position ``i`` (0-based) is ``a_j`` with ``j`` the 2-adic valuation of ``i + 1``, so a pattern is the
-level vector ``a = (a_0, ..., a_{k-1})`` and its sum is ``sum_j 2^(k-1-j) a_j``. At each level
+level vector ``a = (a_0, ..., a_{k-1})`` and its sum is ``sum_j 2^(k-1-j) a_j``.
 
-1. the previous top level ``a_{k-2}`` is re-scaled over a geometric grid down to 0.12 (the inner
-   pattern is re-optimized: Grimmer's t = 15 pattern turns the t = 7 middle 12.0 into 4.5, and his
-   t = 127 pattern turns the t = 63 middle 164 into 23.5), then, from ``t = ZOOM_FROM`` on, twice
-   more finely around the best scale (the sum is sharply peaked in it, see ``_best_scale``),
+**The flip bound.** No straightforward pattern has a middle step longer than the sum of its other
+steps plus 2 (:func:`corner`: the sign vector of gradients flipping after the middle step), and
+Grimmer's patterns sit at or near that bound. A pattern at the bound, ``a_{k-1} = 2 I + 2`` with
+``I`` the sum of the inner pattern, has sum ``4 I + 2``: the search for the middle step becomes
+a search for the largest inner sum whose corner pattern is still straightforward.
+
+**The knee route** (from ``t = KNEE_FROM`` on). Given the levels of the previous length,
+
+1. the lower levels ``a_0..a_{k-3}`` are kept and the top inner level ``a_{k-2}`` (the previous
+   middle) is lowered to the *knee*: the largest value whose corner pattern (middle at the flip
+   bound minus ``CORNER_SLACK``) is straightforward, by a parallel geometric section search;
+2. coordinate moves on the lower levels (each times ``1 +- step``) re-fit the knee and are kept
+   when the sum increases: three step sizes below ``t = MOVES_BELOW``, two from it on, none from
+   ``t = KNEE_MOVES_BELOW`` on.
+
+The knee follows the ridge that defeats one-coordinate moves with a fixed middle: Grimmer's t = 31
+inner levels 1.4, 2.0, 3.9, 8.2 and 1.4, 2.0, 4.5, 7.0 both allow a middle of 72.3 while 1.4, 2.0,
+4.5, 8.2 allows 51.4; lowering one lower level raises the knee of the top one. When no corner
+pattern is straightforward, the scale route decides:
+
+1. the previous top level ``a_{k-2}`` is re-scaled over a geometric grid down to 0.12, then, from
+   ``t = ZOOM_FROM`` on, twice more finely around the best scale,
 2. for each candidate the largest feasible middle ``a_{k-1}`` is found by a parallel section search
    (``SECTION_POINTS`` points per round, so the result does not depend on the number of workers),
-3. for ``t < MOVES_BELOW`` (where an SDP costs under 0.3 s), coordinate moves (each inner level
-   times ``1 +- step``) are kept when the certified sum increases.
+3. for ``t < MOVES_BELOW``, coordinate moves (each inner level times ``1 +- step``) are kept when the
+   certified sum increases.
 
-Measured (two workers, seed 0): t = 15 reaches 3.871 (published 3.860), t = 31 4.549 (4.603),
-t = 63 5.048 (5.225) in 5.5 minutes. The greedy level-by-level construction loses at t >= 31
-because the sum is a narrow ridge in the two top inner levels (inner levels 1.4, 2.0, 3.9, 8.2
-and 1.4, 2.0, 4.5, 7.0 both allow a t = 31 middle of 72.3, while 1.4, 2.0, 4.5, 8.2 allows 51.4),
-which moves along one coordinate at a time cannot follow.
+Lengths 1, 3 and 7 always take the scale route.
+
+Measured (two workers, seed 0, from scratch): t = 15 reaches 3.885 (published 3.860), t = 31
+4.612 (4.603) in 92 s, t = 63 5.338 (5.225), t = 127 6.189 (5.835) in about 23 minutes, all
+certified exactly; the scale route alone reached 3.871, 4.549 and 5.048 and did not finish t = 127.
+At t = 127 the moves matter most: the knee of the t = 63 lower levels gives 5.653, lowering their
+level 2 from 4.48 to 3.43 (and re-fitting the others) gives 6.189.
 
 Feasibility is :func:`pepstep.cyclic.check_pattern` (Grimmer's criterion, Definition 2.1). Every
 candidate is an independent SDP submitted to a ``concurrent.futures``-style executor (a local
@@ -39,7 +59,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cyclic import certify_pattern, check_pattern
+from .cyclic import AUTO_SCHUR_FROM, certify_pattern, check_pattern
 from .errors import InputError, SolverError
 
 __all__ = ["PatternResult", "check_length", "levels_to_steps", "local_pool", "search_patterns", "max_middle"]
@@ -58,6 +78,22 @@ MOVES_BELOW = 63  # coordinate moves only for shorter patterns (each SDP costs u
 #: support's pairs at t = 63 and half at t = 127 (checks 0.9 s against 2.3 s, 5.6 s against 22 s);
 #: at t = 15 the search reaches 3.8710 on it against 3.8738 on the dyadic support (published 3.86).
 SEARCH_SUPPORT = "wide"
+#: The knee route runs from this length on (see the module docstring).
+KNEE_FROM = 15
+#: Slack below the flip bound of :func:`corner` (steps in units of 1/L): below ``t = AUTO_SCHUR_FROM``
+#: (Clarabel checks the patterns) and from it on (the Schur route does). The Schur route's answer
+#: does not stand at slack 0.05 for t = 127 (Clarabel then takes 30 s a check instead of 6 s); it
+#: stands at 0.25 and above (measured on Grimmer's t = 127 inner levels).
+CORNER_SLACK = (0.05, 0.5)
+#: The top inner level's bracket during knee moves, times the best top so far.
+KNEE_BRACKET = (0.8, 1.25)
+#: Step sizes of the knee moves from ``MOVES_BELOW`` on (all of ``MOVE_STEPS`` below it). The moves
+#: matter most there: at t = 127, the t = 63 lower levels 1.43, 1.94, 4.48, 7.09, 10.85 have their knee
+#: at an average step of 5.653; with the level 4.48 lowered to 3.9, at 5.989.
+KNEE_LONG_STEPS = MOVE_STEPS[:2]
+#: No knee moves from this length on: a check costs about a minute at t = 255 (wide support, about
+#: 3,000 multipliers), so the knee of the doubled pattern alone is searched.
+KNEE_MOVES_BELOW = 255
 
 
 @dataclass(frozen=True)
@@ -146,7 +182,7 @@ def check_length(length) -> None:
 def _feasible(steps) -> bool:
     """Worker task: Grimmer's criterion for one pattern (module-level so it pickles)."""
     try:
-        return check_pattern(steps, support=SEARCH_SUPPORT).straightforward
+        return check_pattern(steps, support=SEARCH_SUPPORT, fallback=False).straightforward
     except Exception:  # a failed solve counts as "not certified"
         return False
 
@@ -162,6 +198,44 @@ def _map(executor, patterns, counter):
         return [_feasible(p) for p in patterns]
     futures = [executor.submit(_feasible, p) for p in patterns]
     return [f.result() for f in futures]
+
+
+def _largest(build, brackets, executor, counter, geometric=False):
+    """Largest ``p`` in each bracket ``[lo, hi]`` with ``build(n, p)`` straightforward (``nan`` if
+    even ``lo`` fails), assuming feasibility is monotone (feasible below a threshold).
+
+    A parallel section search: ``SECTION_POINTS`` points per bracket and round (evenly spaced, or
+    geometrically when ``geometric``), all brackets in lockstep, until the relative width is below
+    ``SECTION_TOL``.
+    """
+    brackets = [[lo, hi, False] for lo, hi in brackets]
+    ok = _map(executor, [build(n, b[0]) for n, b in enumerate(brackets)], counter)
+    for b, o in zip(brackets, ok):
+        b[2] = o
+    while True:
+        active = [n for n, b in enumerate(brackets) if b[2] and (b[1] - b[0]) > SECTION_TOL * b[0]]
+        if not active:
+            break
+        jobs = []
+        for n in active:
+            a, c, _ = brackets[n]
+            for q in range(1, SECTION_POINTS + 1):
+                f = q / (SECTION_POINTS + 1)
+                jobs.append((n, a * (c / a) ** f if geometric else a + (c - a) * f))
+        res = _map(executor, [build(n, p) for n, p in jobs], counter)
+        by: dict = {}
+        for (n, p), r in zip(jobs, res):
+            by.setdefault(n, []).append((p, r))
+        for n, lst in by.items():
+            a, c, _ = brackets[n]
+            for p, r in lst:  # feasibility is monotone along the bracket
+                if r:
+                    a = p
+                else:
+                    c = p
+                    break
+            brackets[n][0], brackets[n][1] = a, c
+    return [b[0] if b[2] else float("nan") for b in brackets]
 
 
 def max_middle(inners, executor=None, *, lo=0.5, hi=None, counter=None):
@@ -180,39 +254,48 @@ def max_middle(inners, executor=None, *, lo=0.5, hi=None, counter=None):
     list of float
         The largest middle found feasible per inner (``nan`` when even ``lo`` fails).
     """
-    counter = counter or _Counter()
     brackets = []
     for inner in inners:
         s = sum(levels_to_steps(inner)) if len(inner) else 0.0
-        brackets.append([lo, hi if hi is not None else 4.0 * (1.0 + s) + 2.0, False])
-    # check lo first
-    pats = [levels_to_steps(list(inner) + [b[0]]) for inner, b in zip(inners, brackets)]
-    ok = _map(executor, pats, counter)
-    for b, o in zip(brackets, ok):
-        b[2] = o
-    while True:
-        active = [n for n, b in enumerate(brackets) if b[2] and (b[1] - b[0]) > SECTION_TOL * b[0]]
-        if not active:
-            break
-        jobs = []
-        for n in active:
-            a, c, _ = brackets[n]
-            pts = [a + (c - a) * (q + 1) / (SECTION_POINTS + 1) for q in range(SECTION_POINTS)]
-            jobs += [(n, p) for p in pts]
-        res = _map(executor, [levels_to_steps(list(inners[n]) + [p]) for n, p in jobs], counter)
-        by = {}
-        for (n, p), r in zip(jobs, res):
-            by.setdefault(n, []).append((p, r))
-        for n, lst in by.items():
-            a, c, _ = brackets[n]
-            for p, r in lst:  # feasibility is monotone in the middle step along the bracket
-                if r:
-                    a = p
-                else:
-                    c = p
-                    break
-            brackets[n][0], brackets[n][1] = a, c
-    return [b[0] if b[2] else float("nan") for b in brackets]
+        brackets.append((lo, hi if hi is not None else 4.0 * (1.0 + s) + 2.0))
+    return _largest(
+        lambda n, p: levels_to_steps(list(inners[n]) + [p]), brackets, executor, counter or _Counter()
+    )
+
+
+def corner(inner, slack=None) -> list:
+    """``inner + [m]`` with the middle ``m = 2 sum(inner steps) + 2 - slack`` at the flip bound.
+
+    With the sign vector ``v = (1, ..., 1, -1, ..., -1)`` on ``g_0..g_t`` (flipping after the
+    middle step), ``v^T M(lambda) v`` is linear in ``lambda``; its largest value over the
+    multipliers satisfying (C1) is ``(sum of the other steps) - m + 2``, reached on the chain of
+    consecutive pairs (each same-sign pair adds its step, the flip adds ``2 - m``; a linear
+    program over the flows, checked in the tests). So (C4) needs ``m <= 2 sum(inner) + 2``: no
+    straightforward pattern has a longer middle. Grimmer's patterns sit at or near this bound
+    (slack 0.1 at t = 3 and 31, 0.5 at t = 15, 3.2 at t = 63, 3.0 at t = 127).
+    """
+    inner = list(inner)
+    if slack is None:
+        slack = CORNER_SLACK[2 ** (len(inner) + 1) - 1 >= AUTO_SCHUR_FROM]
+    return inner + [2.0 * float(sum(levels_to_steps(inner))) + 2.0 - slack]
+
+
+def _knee(lowers, tops, executor, counter):
+    """Step 1 (from ``KNEE_FROM`` on): for each lower level vector (levels ``0..k-3``), the largest
+    top inner level (level ``k-2``, searched in ``tops[n]`` geometrically) whose :func:`corner`
+    pattern is straightforward. Returns ``[(sum, levels)]`` (``(-inf, None)`` when none is).
+    """
+    found = _largest(
+        lambda n, p: levels_to_steps(corner(list(lowers[n]) + [p])), tops, executor, counter, geometric=True
+    )
+    out = []
+    for lower, top in zip(lowers, found):
+        if top == top:
+            lv = corner(list(lower) + [top])
+            out.append((_total(lv), lv))
+        else:
+            out.append((-np.inf, None))
+    return out
 
 
 def _best_scale(levels, executor, counter, fixed: bool):
@@ -241,6 +324,56 @@ def _best_scale(levels, executor, counter, fixed: bool):
             lo, hi = (f * best[1][-1] for f in ZOOM_BRACKET)
             best = best_of([c * z for z in zoom], lo, hi, best)
     return best
+
+
+def _next_level(levels, executor, counter, rng, first):
+    """One doubling: the best level vector of length ``len(levels) + 1`` found from ``levels``."""
+    k = len(levels) + 1
+    t = 2**k - 1
+    if k >= 3 and t >= KNEE_FROM:
+        found = _knee_route(levels, executor, counter, rng, first)
+        if found is not None:
+            return found
+    fixed = k == 2 and first is not None
+    best_sum, best = _best_scale(levels, executor, counter, fixed)
+    # 3. coordinate moves on the inner levels (first level kept when fixed), cheap lengths only
+    movable = [j for j in range(k - 1) if t < MOVES_BELOW and not (j == 0 and first is not None)]
+    for step in MOVE_STEPS:
+        for j in rng.permutation(movable) if movable else []:
+            trial = [_scaled(best[:-1], j, 1 + sgn * step) for sgn in (1, -1)]
+            lo, hi = (c * best[-1] for c in MOVE_BRACKET)
+            mids = max_middle(trial, executor, lo=lo, hi=hi, counter=counter)
+            for inner, m in zip(trial, mids):
+                if m == m and _total(inner + [m]) > best_sum + 1e-12:
+                    best_sum, best = _total(inner + [m]), inner + [m]
+    return best
+
+
+def _knee_route(levels, executor, counter, rng, first):
+    """Steps 1-2 of the knee route (see the module docstring); None when no corner pattern is
+    straightforward, and the scale route decides."""
+    lower, prev_top = list(levels[:-1]), levels[-1]
+    best_sum, best = _knee([lower], [(lower[-1], prev_top)], executor, counter)[0]
+    if best is None:
+        return None
+    t = 2 ** (len(levels) + 1) - 1
+    movable = [j for j in range(len(lower)) if t < KNEE_MOVES_BELOW and not (j == 0 and first is not None)]
+    steps = MOVE_STEPS if t < MOVES_BELOW else KNEE_LONG_STEPS
+    for step in steps:
+        for j in rng.permutation(movable) if movable else []:
+            top = best[-2]
+            trial = [_scaled(best[:-2], j, 1 + sgn * step) for sgn in (1, -1)]
+            found = _knee(trial, [(top * KNEE_BRACKET[0], top * KNEE_BRACKET[1])] * 2, executor, counter)
+            for total, lv in found:
+                if lv is not None and total > best_sum + 1e-12:
+                    best_sum, best = total, lv
+    return best
+
+
+def _scaled(levels, j, factor):
+    out = list(levels)
+    out[j] *= factor
+    return out
 
 
 def _total(levels):
@@ -313,25 +446,7 @@ def search_patterns(
             else:
                 levels = [max_middle([[]], executor, lo=0.25, hi=4.0, counter=counter)[0]]
         else:
-            fixed = level == 1 and first is not None
-            best_sum, best = _best_scale(levels, executor, counter, fixed)
-            # 3. coordinate moves on the inner levels (first level kept when fixed), cheap lengths only
-            cheap = 2 ** (level + 1) - 1 < MOVES_BELOW
-            movable = [j for j in range(level) if cheap and not (j == 0 and first is not None)]
-            for step in MOVE_STEPS:
-                order = list(rng.permutation(movable)) if movable else []
-                for j in order:
-                    trial = []
-                    for sgn in (1, -1):
-                        inner = list(best[:-1])
-                        inner[j] *= 1 + sgn * step
-                        trial.append(inner)
-                    lo, hi = (c * best[-1] for c in MOVE_BRACKET)
-                    mids = max_middle(trial, executor, lo=lo, hi=hi, counter=counter)
-                    for inner, m in zip(trial, mids):
-                        if m == m and _total(inner + [m]) > best_sum + 1e-12:
-                            best_sum, best = _total(inner + [m]), inner + [m]
-            levels = best
+            levels = _next_level(levels, executor, counter, rng, first)
         history.append((2 ** len(levels) - 1, _total(levels) / (2 ** len(levels) - 1)))
         if checkpoint:
             _write_checkpoint(

@@ -1,16 +1,39 @@
 """Pattern search: Grimmer's t = 3 middle step from scratch, local pool == Dask cluster, resume."""
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy.optimize import linprog
 
+from pepstep.cyclic import (
+    _f_matrix,
+    _sparse_Z,
+    certify_pattern,
+    check_pattern,
+    pattern_pairs,
+    read_pattern_certificate,
+    verify_pattern_json,
+)
 from pepstep.errors import InputError
-from pepstep.search import levels_to_steps, local_pool, search_patterns
+from pepstep.search import corner, levels_to_steps, local_pool, search_patterns
 
 GRIMMER_T3_MIDDLE = 4.9  # Grimmer (2024), Table 1, printed to one decimal
 TOL_T3 = 0.1  # the issue's tolerance
 GRIMMER_T15_SUM = 57.9  # Table 1: 8 * 1.4 + 4 * 2.0 + 2 * 4.5 + 29.7
+GRIMMER_T31_SUM = 142.7  # Table 1: 16 * 1.4 + 8 * 2.0 + 4 * 3.9 + 2 * 8.2 + 72.3
+GRIMMER_T127_SUM = 741.0  # Table 1: 64 * 1.4 + 32 * 2.0 + 16 * 3.9 + 8 * 7.2 + 4 * 12.6 + 2 * 23.5 + 370
+ROOT = Path(__file__).resolve().parents[2]
+SEARCH_T127 = ROOT / "problems" / "patterns" / "search_t127.json"  # pepstep search --length 127
+SEARCH_T127_CERT = ROOT / "results" / "search_t127_certificate.json"
+GRIMMER_LEVELS = {
+    3: [1.5, 4.9],
+    15: [1.4, 2.0, 4.5, 29.7],
+    31: [1.4, 2.0, 3.9, 8.2, 72.3],
+    127: [1.4, 2.0, 3.9, 7.2, 12.6, 23.5, 370.0],
+}
 
 
 def test_levels_to_steps_matches_published_t15_layout():
@@ -54,9 +77,59 @@ def test_bad_length():
         search_patterns(4)
 
 
+@pytest.mark.parametrize("t", sorted(GRIMMER_LEVELS))
+def test_flip_bound_is_the_largest_value_over_the_flows(t):
+    """``max v^T M(lambda) v`` over (C1) (HiGHS, all pairs) equals ``sum - 2 m + 2`` in closed form."""
+    h = list(levels_to_steps(GRIMMER_LEVELS[t]))
+    d, mid = t + 2, h[t // 2]
+    pairs, _ = pattern_pairs(t, "all")
+    v = np.zeros(d)
+    v[1:] = np.where(np.arange(t + 1) <= t // 2, 1.0, -1.0)
+    w = _sparse_Z(h, pairs, d).T @ np.outer(v, v).ravel()
+    target = np.zeros(t + 1)
+    target[t], target[0] = 1.0, -1.0
+    lp = linprog(-w, A_eq=_f_matrix(pairs, t), b_eq=target, bounds=(0, None), method="highs")
+    assert lp.status == 0
+    closed_form = sum(h) - 2 * mid + 2
+    assert -lp.fun == pytest.approx(closed_form, abs=1e-9 * sum(h))
+    assert closed_form >= 0  # every published pattern is within the bound
+
+
+def test_no_pattern_beyond_the_flip_bound():
+    inner = GRIMMER_LEVELS[31][:-1]
+    bound = corner(inner, slack=0.0)[-1]
+    assert bound == pytest.approx(72.4, abs=1e-12)  # 2 * 35.2 + 2
+    assert check_pattern(levels_to_steps(corner(inner, slack=0.1)), support="wide").straightforward
+    assert not check_pattern(levels_to_steps(corner(inner, slack=-0.5)), support="wide").straightforward
+
+
 @pytest.mark.slow
-def test_t15_from_scratch_reaches_99_percent_of_grimmer():
+@pytest.mark.parametrize("t, published_sum", [(15, GRIMMER_T15_SUM), (31, GRIMMER_T31_SUM)])
+def test_search_from_scratch_reaches_99_percent_of_grimmer(t, published_sum):
     with local_pool(2) as ex:
-        res = search_patterns(15, ex, seed=0)
+        res = search_patterns(t, ex, seed=0)
     assert res.certified is True
-    assert sum(res.steps) >= 0.99 * GRIMMER_T15_SUM
+    assert sum(res.steps) >= 0.99 * published_sum
+
+
+def test_searched_t127_certificate_beats_grimmer_in_exact_arithmetic():
+    """The stored certificate of the searched t = 127 pattern is re-checked exactly: its certified
+    average is above 99% (in fact above 100%) of Grimmer's 741 / 127."""
+    data = read_pattern_certificate(SEARCH_T127_CERT)
+    ok, message = verify_pattern_json(data)
+    assert ok, message
+    steps = json.loads(SEARCH_T127.read_text())["steps"]
+    assert [float(Fraction(x)) for x in data["steps"]] == steps
+    average = (2 * sum(Fraction(x) for x in data["steps"]) - Fraction(data["q"])) / 127
+    assert average >= Fraction(99, 100) * Fraction(741, 127)
+    assert float(average) == pytest.approx(6.189147459, abs=1e-9)
+
+
+@pytest.mark.slow
+def test_searched_t127_pattern_certifies_from_scratch():
+    """certify_pattern reproduces the stored certificate's verdict (a margin is needed: the pattern
+    lies at the edge of the straightforward set)."""
+    steps = json.loads(SEARCH_T127.read_text())["steps"]
+    cert = certify_pattern(steps)
+    assert cert.valid is True
+    assert float(cert.average) >= 0.99 * GRIMMER_T127_SUM / 127
