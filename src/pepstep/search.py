@@ -39,6 +39,9 @@ Measured (two workers, seed 0, from scratch): t = 15 reaches 3.885 (published 3.
 certified exactly; the scale route alone reached 3.871, 4.549 and 5.048 and did not finish t = 127.
 At t = 127 the moves matter most: the knee of the t = 63 lower levels gives 5.653, lowering their
 level 2 from 4.48 to 3.43 (and re-fitting the others) gives 6.189.
+t = 255 (the knee of the doubled t = 127 pattern, no moves; 21 SDPs of about 1.5 minutes each on
+two workers, 16 minutes) reaches 6.757 by the float criterion (``problems/patterns/search_t255.json``);
+its exact certification did not finish in 18 minutes (exact LDL^T of order 256).
 
 Feasibility is :func:`pepstep.cyclic.check_pattern` (Grimmer's criterion, Definition 2.1). Every
 candidate is an independent SDP submitted to a ``concurrent.futures``-style executor (a local
