@@ -250,8 +250,9 @@ def _solve_schur(h: list, lam_pairs: list, options: dict | None, margin: float =
     Every ``Z_ij`` is ``A_k = Z_k^T C_k Z_k`` on four point vectors (the structure of
     :mod:`pepstep.generation`, with ``kappa = 0``); ``gamma_{*k}`` enters through
     ``-sym(u g_k^T)`` and ``q`` through ``u u^T`` (``u = x_0 - x*`` is the point vector of
-    ``x_0``); ``margin`` asks for ``M(lambda) >= margin I`` (see :func:`check_pattern`). The ``q`` column is scaled by ``sum(h)`` so that its variable is about 1: unscaled,
-    CVXOPT stops at a singular KKT matrix with (C4) violated by 2e-4 at t = 127.
+    ``x_0``); ``margin`` asks for ``M(lambda) >= margin I`` (see :func:`check_pattern`). The
+    ``q`` column is scaled by ``sum(h)`` so that its variable is about 1: unscaled, CVXOPT stops
+    at a singular KKT matrix with (C4) violated by 2e-4 at t = 127.
 
     Returns ``(status, q, lambda, gamma_star)`` with status ``"optimal"`` or
     ``"infeasible"`` (CVXOPT's certificate that no multipliers satisfy (C1) with

@@ -41,7 +41,7 @@ At t = 127 the moves matter most: the knee of the t = 63 lower levels gives 5.65
 level 2 from 4.48 to 3.43 (and re-fitting the others) gives 6.189.
 t = 255 (the knee of the doubled t = 127 pattern, no moves; 21 SDPs of about 1.5 minutes each on
 two workers, 16 minutes) reaches 6.757 by the float criterion (``problems/patterns/search_t255.json``);
-its exact certification did not finish in 18 minutes (exact LDL^T of order 256).
+its exact certification did not finish in 20 minutes (exact LDL^T of order 256).
 
 Feasibility is :func:`pepstep.cyclic.check_pattern` (Grimmer's criterion, Definition 2.1). Every
 candidate is an independent SDP submitted to a ``concurrent.futures``-style executor (a local
@@ -338,39 +338,52 @@ def _next_level(levels, executor, counter, rng, first):
         if found is not None:
             return found
     fixed = k == 2 and first is not None
-    best_sum, best = _best_scale(levels, executor, counter, fixed)
-    # 3. coordinate moves on the inner levels (first level kept when fixed), cheap lengths only
+    best = _best_scale(levels, executor, counter, fixed)
+
+    def refit_middle(j, step, lv):  # 3. move inner level j, re-fit the middle
+        trial = [_scaled(lv[:-1], j, 1 + sgn * step) for sgn in (1, -1)]
+        lo, hi = (c * lv[-1] for c in MOVE_BRACKET)
+        mids = max_middle(trial, executor, lo=lo, hi=hi, counter=counter)
+        return [
+            (_total(inner + [m]), inner + [m]) if m == m else (-np.inf, None) for inner, m in zip(trial, mids)
+        ]
+
     movable = [j for j in range(k - 1) if t < MOVES_BELOW and not (j == 0 and first is not None)]
-    for step in MOVE_STEPS:
-        for j in rng.permutation(movable) if movable else []:
-            trial = [_scaled(best[:-1], j, 1 + sgn * step) for sgn in (1, -1)]
-            lo, hi = (c * best[-1] for c in MOVE_BRACKET)
-            mids = max_middle(trial, executor, lo=lo, hi=hi, counter=counter)
-            for inner, m in zip(trial, mids):
-                if m == m and _total(inner + [m]) > best_sum + 1e-12:
-                    best_sum, best = _total(inner + [m]), inner + [m]
-    return best
+    return _coordinate_moves(best, movable, MOVE_STEPS, rng, refit_middle)
 
 
 def _knee_route(levels, executor, counter, rng, first):
     """Steps 1-2 of the knee route (see the module docstring); None when no corner pattern is
     straightforward, and the scale route decides."""
     lower, prev_top = list(levels[:-1]), levels[-1]
-    best_sum, best = _knee([lower], [(lower[-1], prev_top)], executor, counter)[0]
-    if best is None:
+    best = _knee([lower], [(lower[-1], prev_top)], executor, counter)[0]
+    if best[1] is None:
         return None
+
+    def refit_knee(j, step, lv):  # move lower level j, re-fit the knee
+        trial = [_scaled(lv[:-2], j, 1 + sgn * step) for sgn in (1, -1)]
+        return _knee(trial, [tuple(lv[-2] * c for c in KNEE_BRACKET)] * 2, executor, counter)
+
     t = 2 ** (len(levels) + 1) - 1
     movable = [j for j in range(len(lower)) if t < KNEE_MOVES_BELOW and not (j == 0 and first is not None)]
-    steps = MOVE_STEPS if t < MOVES_BELOW else KNEE_LONG_STEPS
+    return _coordinate_moves(
+        best, movable, MOVE_STEPS if t < MOVES_BELOW else KNEE_LONG_STEPS, rng, refit_knee
+    )
+
+
+def _coordinate_moves(best, movable, steps, rng, refit):
+    """Coordinate moves shared by both routes: for each step size, the movable levels in a seeded
+    random order; ``refit(j, step, levels)`` returns candidates ``(sum, levels)`` for level ``j``
+    times ``1 + step`` and ``1 - step`` (``levels`` None when infeasible); a candidate is kept when
+    its sum increases. ``best`` is ``(sum, levels)``; returns the best levels.
+    """
+    best_sum, best_levels = best
     for step in steps:
         for j in rng.permutation(movable) if movable else []:
-            top = best[-2]
-            trial = [_scaled(best[:-2], j, 1 + sgn * step) for sgn in (1, -1)]
-            found = _knee(trial, [(top * KNEE_BRACKET[0], top * KNEE_BRACKET[1])] * 2, executor, counter)
-            for total, lv in found:
+            for total, lv in refit(j, step, best_levels):
                 if lv is not None and total > best_sum + 1e-12:
-                    best_sum, best = total, lv
-    return best
+                    best_sum, best_levels = total, lv
+    return best_levels
 
 
 def _scaled(levels, j, factor):
