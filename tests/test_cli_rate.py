@@ -51,11 +51,11 @@ def test_rate_units_and_text(capsys):
         (["--steps", "1", "--L", "-2"], "Got L=-2.0"),
         (["--steps", "1", "--class", "strongly-convex", "--mu", "1"], "Got mu=1.0 with L=1.0"),
         (["--steps", "1", "--class", "strongly-convex", "--mu", "-1"], "Got mu=-1.0"),
-        (["--steps", "1", "--class", "concave"], "Unknown function class 'concave'"),
-        (["--steps", "1", "--measure", "loss"], "Unknown measure 'loss'"),
-        (["--steps", "1", "--init", "box"], "Unknown initial condition 'box'"),
-        (["--steps", "1", "--solver", "gurobi"], "Unknown solver 'gurobi'"),
-        (["--steps", "1", "--L", "abc"], "invalid float value: 'abc'"),
+        (["--steps", "1", "--class", "concave"], "invalid choice: 'concave'"),
+        (["--steps", "1", "--measure", "loss"], "invalid choice: 'loss'"),
+        (["--steps", "1", "--init", "box"], "invalid choice: 'box'"),
+        (["--steps", "1", "--solver", "gurobi"], "invalid choice: 'gurobi'"),
+        (["--steps", "1", "--L", "abc"], "not a number: 'abc'"),
         (["--schedule", "silver:0"], "Got 0"),
         ([], "No schedule given"),
     ],
@@ -146,4 +146,4 @@ def test_exact_full_and_method_options(capsys):
     assert code == 0 and data["pairs_used"] <= 7 * 6
     assert_rel(data["value"], 1 / 22, RTOL_CLOSED_FORM, "generated N=5")
     code, out, err = run(capsys, "rate", "--steps", "1", "--method", "magic")
-    assert code == 2 and "Got method='magic'" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "invalid choice: 'magic'" in err and len(err.strip().splitlines()) == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -30,11 +31,43 @@ def _command_modules() -> list[str]:
 COMMANDS = tuple(_command_modules())
 
 
+def _recording(base):
+    """An argparse action class that also records its ``dest`` in ``namespace._given``."""
+
+    class Recording(base):
+        def __call__(self, parser, namespace, values, option_string=None):
+            given = getattr(namespace, "_given", None)
+            if given is None:
+                given = set()
+                namespace._given = given
+            given.add(self.dest)
+            super().__call__(parser, namespace, values, option_string)
+
+    return Recording
+
+
+_ACTIONS = {
+    None: argparse._StoreAction,
+    "store": argparse._StoreAction,
+    "store_true": argparse._StoreTrueAction,
+    "append": argparse._AppendAction,
+}
+
+
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line and exit status 2."""
+    """An argument parser whose errors are one line and exit status 2.
+
+    Its options record which of them were given (``args._given``), so that a command can
+    refuse an option it would otherwise ignore, even when its value equals the default.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, base in _ACTIONS.items():
+            self.register("action", name, _recording(base))
 
     def error(self, message: str):  # noqa: D401 - argparse API
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,20 +90,35 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version, or a one-line usage error
         return exc.code if isinstance(exc.code, int) else 2
+    if not hasattr(args, "_given"):
+        args._given = set()
     try:
         return int(args.func(args) or 0)
     except InputError as exc:
-        print(f"pepstep: error: {exc}", file=sys.stderr)
+        print(f"pepstep: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except SolverError as exc:
-        print(f"pepstep: solver failure: {exc}", file=sys.stderr)
+        print(f"pepstep: solver failure: {_one_line(exc)}", file=sys.stderr)
         return 1
     except PepstepError as exc:  # pragma: no cover - every error has a subclass above
-        print(f"pepstep: error: {exc}", file=sys.stderr)
+        print(f"pepstep: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("pepstep: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of stdout went away (``pepstep ... | head``)
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more is written
+        except OSError:  # pragma: no cover
+            pass
+        return 1
+    except Exception as exc:  # the last resort: no traceback ever reaches a user
+        print(f"pepstep: internal error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def entry_point() -> None:

@@ -68,8 +68,10 @@ from .solve import (
     TOL_DUAL,
     Status,
     WorstCase,
+    a_priori_bound,
     failure_message,
     get_backend,
+    honest_status,
     residuals_ok,
     solve_pep,
 )
@@ -545,7 +547,10 @@ class _LowRankSDP:
         # degenerate SDPs end; the caller's re-check then decides.
         status = Status.OPTIMAL if raw in ("optimal", "unknown") else Status.INACCURATE
         if sol["x"] is None:
-            return {"status": Status.FAILED, "raw": raw}
+            # CVXOPT solves the dual PEP: a certificate of its primal infeasibility means no
+            # finite bound tau, i.e. an unbounded worst case.
+            table = {"primal infeasible": Status.UNBOUNDED, "dual infeasible": Status.INFEASIBLE}
+            return {"status": table.get(raw, Status.FAILED), "raw": raw}
         xv = np.asarray(sol["x"]).ravel()
         S = self.combine(xv) - self.C
         return {
@@ -864,6 +869,11 @@ def worst_case_generated(
         if rounds == 0 and scale != 1.0 and out["status"] not in (Status.OPTIMAL, Status.INACCURATE):
             scale = 1.0  # the guess was far off (long steps: the value can exceed 1)
             out = _solve_round(problem, pairs, basis, used, scale, options)
+        bound = a_priori_bound(problem)
+        if rounds == 0 and out["status"] not in (Status.OPTIMAL, Status.INACCURATE) and 1.0 < bound < np.inf:
+            retry = _solve_round(problem, pairs, basis, used, bound, options)  # very long steps
+            if retry["status"] in (Status.OPTIMAL, Status.INACCURATE):
+                scale, out = bound, retry
         v = out.get("value", np.nan)
         if out["status"] in (Status.OPTIMAL, Status.INACCURATE) and 0 < v < RESCALE_BELOW * scale:
             scale = v
@@ -922,7 +932,8 @@ def worst_case_generated(
     pairs = solved
     ok = status in (Status.OPTIMAL, Status.INACCURATE)
     lam = out["lambda"] if ok else np.full(pairs.shape[0], np.nan)
-    residuals = dict(out.get("residuals", {}))
+    value = out["value"] if ok else np.nan
+    status, residuals = honest_status(problem, status, out.get("residuals", {}), value * value_scale(problem))
     residuals.update(max_violation=max_rel, rounds=rounds, total_pairs=int(total))
     if lower is not None:
         residuals.update(lower_bound=lower.value)

@@ -98,6 +98,14 @@ class Problem:
             raise InputError(f"The 'R' parameter must be finite and > 0. Got R={R!r}.")
         object.__setattr__(self, "R", R)
         _check_combination(self.function_class, measure, init)
+        scale = value_scale(self)
+        if not (np.isfinite(scale) and scale >= np.finfo(float).tiny):
+            L = self.function_class.L
+            raise InputError(
+                f"The worst case in user units would not be representable: its scale factor "
+                f"(L and R to the powers of measure {measure.value!r}) is {scale!r} in floating point. "
+                f"Got L={L!r} and R={R!r}; rescale the problem."
+            )
 
     @property
     def num_steps(self) -> int:

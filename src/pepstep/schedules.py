@@ -30,7 +30,12 @@ __all__ = [
     "parse_steps",
     "parse_schedule",
     "SILVER_RATIO",
+    "MAX_STEPS",
 ]
+
+#: Longest schedule :func:`parse_schedule` builds (a guard against ``constant:1:10**12``
+#: filling the memory before any command can refuse it).
+MAX_STEPS = 1_000_000
 
 #: The silver ratio rho = 1 + sqrt(2) of Altschuler & Parrilo (2023).
 SILVER_RATIO = 1.0 + math.sqrt(2.0)
@@ -162,6 +167,10 @@ def parse_steps(text: str) -> Schedule:
             raise InputError(f"Step {k} is empty in the steps string {text!r}.")
         try:
             q = Fraction(part)
+            if q > 0:
+                float(q)
+        except OverflowError:
+            raise InputError(f"Step {k} is too large for a float: {part!r} in {text!r}.") from None
         except (ValueError, ZeroDivisionError):
             # Non-decimal spellings such as "nan" or "inf": report the bad value.
             try:
@@ -171,15 +180,18 @@ def parse_steps(text: str) -> Schedule:
             raise InputError(f"Step {k} must be finite and > 0. Got h_{k}={value!r}.") from None
         if q <= 0:
             raise InputError(f"Step {k} must be finite and > 0. Got h_{k}={part}.")
+        if float(q) == 0.0:
+            raise InputError(f"Step {k} is too small for a float (it rounds to 0): {part!r} in {text!r}.")
         exact.append(q)
     return Schedule(tuple(float(q) for q in exact), tuple(exact), name=f"steps:{text}")
 
 
-def parse_schedule(text: str) -> Schedule:
+def parse_schedule(text: str, max_steps: int = MAX_STEPS) -> Schedule:
     """Parse a named schedule.
 
     Forms: ``constant:H:N``, ``silver:N``, ``pattern:FILE:REPEATS`` (a JSON file holding a
     list of steps, or an object with a ``"steps"`` list, repeated ``REPEATS`` times).
+    A schedule longer than ``max_steps`` is refused before it is built.
     """
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"The schedule must be a name such as 'silver:63'. Got {text!r}.")
@@ -188,7 +200,7 @@ def parse_schedule(text: str) -> Schedule:
     if kind == "constant":
         if len(args) != 2:
             raise InputError(f"A constant schedule is written constant:H:N. Got {text!r}.")
-        num = _parse_count(args[1], text)
+        num = _parse_count(args[1], text, max_steps)
         base = parse_steps(args[0])
         if base.num_steps != 1:
             raise InputError(f"A constant schedule takes one step value. Got {args[0]!r} in {text!r}.")
@@ -196,24 +208,31 @@ def parse_schedule(text: str) -> Schedule:
     if kind == "silver":
         if len(args) != 1:
             raise InputError(f"A silver schedule is written silver:N. Got {text!r}.")
-        return silver(_parse_count(args[0], text))
+        return silver(_parse_count(args[0], text, max_steps))
     if kind == "pattern":
         if len(args) < 2:
             raise InputError(f"A pattern schedule is written pattern:FILE:REPEATS. Got {text!r}.")
-        path, repeats = ":".join(args[:-1]), _parse_count(args[-1], text)
-        return load_pattern(path).repeat(repeats)
+        path, repeats = ":".join(args[:-1]), _parse_count(args[-1], text, max_steps)
+        pattern = load_pattern(path)
+        if pattern.num_steps * repeats > max_steps:
+            raise InputError(
+                f"The schedule {text!r} has {pattern.num_steps * repeats} steps; at most {max_steps} here."
+            )
+        return pattern.repeat(repeats)
     raise InputError(
         f"Unknown schedule {kind!r} in {text!r}; use constant:H:N, silver:N or pattern:FILE:REPEATS."
     )
 
 
-def _parse_count(part: str, text: str) -> int:
+def _parse_count(part: str, text: str, max_steps: int = MAX_STEPS) -> int:
     try:
         num = int(part)
     except ValueError:
         raise InputError(f"The step count must be a positive integer. Got {part!r} in {text!r}.") from None
     if num < 1:
         raise InputError(f"The step count must be a positive integer. Got {num} in {text!r}.")
+    if num > max_steps:
+        raise InputError(f"The step count must be at most {max_steps} here. Got {num} in {text!r}.")
     return num
 
 

@@ -40,6 +40,8 @@ __all__ = [
     "METHODS",
     "RESCALE_BELOW",
     "failure_message",
+    "a_priori_bound",
+    "honest_status",
     "get_backend",
     "residuals_ok",
 ]
@@ -82,20 +84,24 @@ class Status(str, Enum):
         return {
             "optimal": "solved to the requested accuracy",
             "inaccurate": "the solver's answer did not pass the accuracy re-check",
-            "infeasible": "the solver reports the PEP infeasible",
-            "unbounded": "the solver reports the worst case unbounded",
+            "infeasible": "the solver reports the PEP infeasible (its dual unbounded)",
+            "unbounded": "the worst case is unbounded: the solver reports the dual PEP infeasible, "
+            "so no finite rate holds",
             "failed": "the solver failed",
         }[self.value]
 
 
-#: cvxpy's statuses, mapped to pepstep's. Anything else raises.
+#: cvxpy's statuses of the *dual* model (minimize tau, :func:`dual_model`), mapped to the
+#: status of the worst case (the primal PEP, a maximization). A dual that is infeasible has
+#: no finite bound tau: the worst case is unbounded (nonconvex functions with a step above
+#: 2, for example); an unbounded dual would mean an infeasible PEP. Anything else raises.
 CVXPY_STATUS = {
     "optimal": Status.OPTIMAL,
     "optimal_inaccurate": Status.INACCURATE,
-    "infeasible": Status.INFEASIBLE,
-    "infeasible_inaccurate": Status.INFEASIBLE,
-    "unbounded": Status.UNBOUNDED,
-    "unbounded_inaccurate": Status.UNBOUNDED,
+    "infeasible": Status.UNBOUNDED,
+    "infeasible_inaccurate": Status.UNBOUNDED,
+    "unbounded": Status.INFEASIBLE,
+    "unbounded_inaccurate": Status.INFEASIBLE,
     "user_limit": Status.FAILED,
     "solver_error": Status.FAILED,
     "infeasible_or_unbounded": Status.FAILED,
@@ -323,13 +329,25 @@ def worst_case(
         retry = solve_pep(data, solver, options=options, objective_scale=v)
         if retry["status"] is Status.OPTIMAL:
             result = retry
+    bound = a_priori_bound(problem)
+    if (
+        result["status"] is not Status.OPTIMAL
+        and problem.function_class.has_minimizer
+        and 1.0 < bound < np.inf
+    ):
+        # Long steps: the value can be far above 1, where the solver's absolute tolerances
+        # and infeasibility tests misjudge it; solve at the scale of the a priori bound.
+        retry = solve_pep(data, solver, options=options, objective_scale=bound)
+        if retry["status"] is Status.OPTIMAL:
+            result = retry
     seconds = time.perf_counter() - start
     scale = value_scale(problem)
+    status, residuals = honest_status(problem, result["status"], result["residuals"], result["value"] * scale)
     wc = WorstCase(
         problem=problem,
         value=result["value"] * scale,
         normalized_value=result["value"],
-        status=result["status"],
+        status=status,
         solver=result["solver"],
         solver_version=result["solver_version"],
         seconds=seconds,
@@ -337,7 +355,7 @@ def worst_case(
         tau=result["tau"],
         gram=result["gram"],
         function_values=result["F"],
-        residuals=result["residuals"],
+        residuals=residuals,
         pairs_used=int(data.pairs.shape[0]),
     )
     if throw and not wc.ok:
@@ -345,13 +363,63 @@ def worst_case(
     return wc
 
 
+def a_priori_bound(problem: Problem) -> float:
+    """An upper bound on the normalized worst case of a class with a minimizer.
+
+    The gradient step ``x - (h/L) grad f`` of an L-smooth convex function is Lipschitz with
+    constant ``max(1, h - 1)`` (``grad f / L`` is firmly nonexpansive), so
+    ``|x_N - x*| <= prod_k max(1, h_k - 1) R``; ``f(x_N) - f* <= L |x_N - x*|^2 / 2`` and
+    ``|grad f(x_N)| <= L |x_N - x*|``. Under the ``fgap`` initial condition the descent
+    lemma gives ``f_{k+1} - f* <= (1 + 2 h_k max(0, h_k / 2 - 1)) (f_k - f*)``. ``inf`` for
+    the nonconvex class (its worst case can be unbounded) or when the product overflows.
+    """
+    if not problem.function_class.has_minimizer:
+        return float("inf")
+    steps = np.asarray(problem.schedule.steps, dtype=float)
+    with np.errstate(over="ignore"):
+        if problem.init.value == "dist":
+            growth = float(np.prod(np.maximum(1.0, steps - 1.0) ** 2))
+            return growth * (0.5 if problem.measure.value == "fgap" else 1.0)
+        growth = float(np.prod(1.0 + 2.0 * steps * np.maximum(0.0, steps / 2.0 - 1.0)))
+        return growth * (1.0 if problem.measure.value == "fgap" else 2.0)
+
+
+def honest_status(problem: Problem, status: Status, residuals: dict, value: float) -> tuple[Status, dict]:
+    """The status a worst case may claim, with a ``reason`` in the residuals when downgraded.
+
+    For a class with a minimizer the worst case is finite (:func:`a_priori_bound`), so a
+    solver's claim of an unbounded (or infeasible) PEP is a numerical failure: the status
+    becomes ``inaccurate``. A value that overflows in user units is never ``optimal``.
+    """
+    residuals = dict(residuals)
+    if (
+        status in (Status.UNBOUNDED, Status.INFEASIBLE, Status.FAILED)
+        and problem.function_class.has_minimizer
+    ):
+        h = max(problem.schedule.steps)
+        residuals["reason"] = (
+            f"the solver reports the worst case {status.value}, but for this class it is finite "
+            f"(at most {a_priori_bound(problem):.3g} in normalized units); the solve failed "
+            f"numerically" + (f", likely from the long steps (largest h = {h:.3g})" if h > 100 else "")
+        )
+        return Status.INACCURATE, residuals
+    if status is Status.OPTIMAL and not np.isfinite(value):
+        residuals["reason"] = "the value overflows a float in user units (L and R too large)"
+        return Status.INACCURATE, residuals
+    return status, residuals
+
+
 def failure_message(wc: WorstCase) -> str:
     r = wc.residuals
-    return (
-        f"The {wc.solver} solve is {wc.status.value}: {wc.status.message} "
-        f"(gap {r.get('gap', float('nan')):.1e}, primal {r.get('primal', float('nan')):.1e}, "
-        f"dual {r.get('dual', float('nan')):.1e}); no value is reported."
+    if wc.status is Status.UNBOUNDED:
+        return f"The worst case is unbounded: the {wc.solver} solver reports the dual PEP infeasible, so no finite rate holds."
+    reason = f"; {r['reason']}" if r.get("reason") else ""
+    checked = (
+        f" (gap {r['gap']:.1e}, primal {r.get('primal', float('nan')):.1e}, dual {r.get('dual', float('nan')):.1e})"
+        if "gap" in r
+        else ""
     )
+    return f"The {wc.solver} solve is {wc.status.value}: {wc.status.message}{checked}{reason}; no value is reported."
 
 
 def solve_pep(

@@ -3,9 +3,37 @@
 from __future__ import annotations
 
 import json
+import math
+import sys
 
-from ..certify import certify, proof_markdown
-from .common import add_problem_arguments, fmt, problem_from_args, schedule_from_args, write_atomic
+from ..certify import certify, parse_rate, proof_markdown
+from ..errors import InputError
+from .common import (
+    Outputs,
+    add_problem_arguments,
+    check_num_steps,
+    check_outputs,
+    fmt,
+    problem_from_args,
+    refuse_given,
+    schedule_from_args,
+)
+
+#: Options of a finite-horizon certificate that ``--cyclic`` does not use.
+NOT_CYCLIC = {
+    "fclass": "--class",
+    "L": "--L",
+    "mu": "--mu",
+    "measure": "--measure",
+    "init": "--init",
+    "R": "--R",
+    "rate": "--rate",
+    "support": "--support",
+    "proof": "--proof",
+    "solver": "--solver",
+}
+
+OUTPUTS = {"out": ("--out", "file"), "proof": ("--proof", "file")}
 
 
 def register(sub) -> None:
@@ -20,26 +48,37 @@ def register(sub) -> None:
     p.add_argument(
         "--rate",
         default=None,
-        help="the rate to prove, e.g. 1/42 or 0.0238096 (exit 1 if it cannot be proved); "
-        "default: the tightest rate found",
+        help="the rate to prove, e.g. 1/41 or 0.02381 with --schedule constant:1:10 (whose exact "
+        "worst case is 1/42); exit 1 if it cannot be proved; default: the tightest rate found",
     )
     p.add_argument("--out", default=None, help="write the certificate (JSON) here, atomically")
     p.add_argument("--proof", default=None, help="write a human-readable proof (Markdown) here")
     p.add_argument(
         "--cyclic",
         action="store_true",
-        help="certify the steps as a cyclic long-step pattern (Grimmer's criterion) instead",
+        help="certify the steps as a cyclic long-step pattern (Grimmer's criterion) instead; "
+        "takes only --steps or --schedule, and --out",
     )
     p.set_defaults(func=run, solver="auto")
+    for action in p._actions:  # the certificate's own solver routes besides the cvxpy backends
+        if action.dest == "solver":
+            action.choices = ["auto", "schur", *action.choices]
+            action.help = "auto (default), schur, clarabel, cvxopt, scs or mosek"
 
 
 def _run_cyclic(args) -> int:
     from ..cyclic import certify_pattern
 
+    refuse_given(
+        args, NOT_CYCLIC, "with --cyclic (a cyclic pattern is certified for L-smooth convex f, f(x) - f*)"
+    )
     schedule = schedule_from_args(args)
+    check_num_steps(schedule.num_steps)
+    check_outputs(args, OUTPUTS)
     cert = certify_pattern(schedule.exact or schedule.steps)
     if args.out and cert.valid:
-        write_atomic(args.out, json.dumps(cert.to_json(), indent=1) + "\n")
+        with Outputs() as out:
+            out.text(args.out, json.dumps(cert.to_json(), indent=1) + "\n")
     if not cert.valid:  # no verified certificate: no average step to report
         print(f"cyclic pattern of length {len(cert.steps)}: not certified, {cert.seconds:.1f} s")
         return 1
@@ -55,11 +94,16 @@ def run(args) -> int:
     if args.cyclic:
         return _run_cyclic(args)
     problem = problem_from_args(args)
+    rate = None if args.rate is None else parse_rate(args.rate)
+    if rate is not None and not math.isfinite(float(rate)):
+        raise InputError(f"The 'rate' is too large for a float. Got rate={args.rate!r}.")
+    check_outputs(args, OUTPUTS)
     cert = certify(problem, rate=args.rate, support=args.support, solver=args.solver)
-    if args.out:
-        write_atomic(args.out, cert.to_json())
-    if args.proof:
-        write_atomic(args.proof, proof_markdown(cert))
+    with Outputs() as out:  # both files or neither
+        if args.out:
+            out.text(args.out, cert.to_json())
+        if args.proof:
+            out.text(args.proof, proof_markdown(cert))
     if not args.out:
         print(cert.to_json(), end="")
     rate = cert.rate
@@ -67,6 +111,6 @@ def run(args) -> int:
     print(
         f"certified: rate {text} (about {fmt(float(rate))}), {len(cert.multipliers)} multipliers, "
         f"support {cert.support}" + (f", written to {args.out}" if args.out else ""),
-        file=__import__("sys").stderr if not args.out else None,
+        file=sys.stderr if not args.out else None,
     )
     return 0

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
 
-from .._io import write_atomic
-from ..classes import FunctionClass
+from .._io import Outputs, check_distinct, check_output_path, write_atomic
+from ..classes import ClassKind, FunctionClass, InitialCondition, Measure
 from ..errors import InputError
 from ..pep import Problem
 from ..schedules import Schedule, parse_schedule, parse_steps
+from ..solve import BACKENDS, METHODS
 
 __all__ = [
     "add_class_arguments",
@@ -26,7 +28,113 @@ __all__ = [
     "problem_json",
     "fmt",
     "trusted_digits",
+    "Outputs",
+    "check_output_path",
+    "check_outputs",
+    "given",
+    "refuse_given",
+    "finite_float",
+    "positive_float",
+    "int_in",
+    "check_num_steps",
+    "MAX_PEP_STEPS",
 ]
+
+#: Longest schedule a PEP command (rate, table, certify, run's bounds) accepts. The SDP of N
+#: steps has a Gram matrix of order N + 2 and (N + 2)(N + 1) interpolation pairs; N = 127
+#: takes seconds by constraint generation, and the published results stop at N = 255 (silver
+#: and cyclic patterns of 2^k - 1 steps), so 1023 leaves room without starting a solve that
+#: would run for hours.
+MAX_PEP_STEPS = 1023
+
+
+def _float_text(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        what = (
+            "overflows a float" if text.strip().lower().lstrip("+-") not in ("nan", "inf", "infinity") else ""
+        )
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number{', ' + what if what else ''}; got {text!r}"
+        )
+    return value
+
+
+def finite_float(text: str) -> float:
+    """argparse type: a finite float (``nan``, ``inf`` and ``1e400`` refused)."""
+    return _float_text(text)
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite float > 0 that is not 0 after rounding (``1e-400`` refused)."""
+    value = _float_text(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be finite and > 0; got {text!r}")
+    return value
+
+
+def int_in(lo: int, hi: int | None = None, why: str = ""):
+    """argparse type: an integer in ``[lo, hi]``; ``why`` explains the upper limit."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {lo}; got {text!r}")
+        if hi is not None and value > hi:
+            raise argparse.ArgumentTypeError(
+                f"must be at most {hi}{' (' + why + ')' if why else ''}; got {text!r}"
+            )
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def given(args, dest: str) -> bool:
+    """Whether the option stored in ``dest`` was given on the command line."""
+    return dest in getattr(args, "_given", ())
+
+
+def refuse_given(args, options: dict, reason: str) -> None:
+    """Raise InputError if any of ``options`` (dest -> option text) was given."""
+    bad = [opt for dest, opt in options.items() if given(args, dest)]
+    if bad:
+        raise InputError(f"{', '.join(bad)} cannot be used {reason}.")
+
+
+def check_outputs(args, options: dict) -> dict:
+    """Check every given output option before any computation; refuse two naming one file.
+
+    ``options`` maps an attribute of ``args`` to ``(option text, kind)``, kind ``"file"``,
+    ``"plot"`` or ``"folder"``. Returns attribute -> Path (or None when not given).
+    """
+    out, names = {}, {}
+    for dest, (option, kind) in options.items():
+        value = getattr(args, dest, None)
+        if value is None:
+            out[dest] = None
+            continue
+        out[dest] = check_output_path(value, option, plot=kind == "plot", folder=kind == "folder")
+        names[option] = value
+    check_distinct(names)
+    return out
+
+
+def check_num_steps(num_steps: int, limit: int = MAX_PEP_STEPS, why: str = "") -> None:
+    if num_steps > limit:
+        raise InputError(
+            f"The schedule has N={num_steps} steps; this command solves PEPs of at most {limit} steps "
+            + (
+                why
+                or "(the SDP has order N + 2 and (N + 2)(N + 1) interpolation pairs; longer ones run for hours)."
+            )
+        )
 
 
 def add_class_arguments(p) -> None:
@@ -34,23 +142,39 @@ def add_class_arguments(p) -> None:
         "--class",
         dest="fclass",
         default="convex",
+        choices=[k.value for k in ClassKind],
         metavar="CLASS",
         help="convex (default), strongly-convex or nonconvex",
     )
-    p.add_argument("--L", type=float, default=1.0, help="smoothness constant (default 1)")
-    p.add_argument("--mu", type=float, default=0.0, help="strong convexity constant (default 0)")
-    p.add_argument("--measure", default="fgap", help="fgap (default), gradnorm, dist or mingradnorm")
-    p.add_argument("--init", default=None, help="dist (default; fgap for nonconvex) or fgap")
+    p.add_argument("--L", type=finite_float, default=1.0, help="smoothness constant (default 1)")
+    p.add_argument("--mu", type=finite_float, default=0.0, help="strong convexity constant (default 0)")
+    p.add_argument(
+        "--measure",
+        default="fgap",
+        choices=[m.value for m in Measure],
+        help="fgap (default), gradnorm, dist or mingradnorm",
+    )
+    p.add_argument(
+        "--init",
+        default=None,
+        choices=[i.value for i in InitialCondition],
+        help="dist (default; fgap for nonconvex) or fgap",
+    )
     p.add_argument(
         "--R",
-        type=float,
+        type=finite_float,
         default=1.0,
         help="size of the initial condition: R in |x0 - x*| <= R, or Delta in f(x0) - f* <= Delta",
     )
 
 
-def add_solver_argument(p) -> None:
-    p.add_argument("--solver", default="clarabel", help="clarabel (default), cvxopt, scs or mosek")
+def add_solver_argument(p, extra: tuple = ()) -> None:
+    p.add_argument(
+        "--solver",
+        default="clarabel",
+        choices=[*extra, *BACKENDS],
+        help=", ".join(extra) + (", " if extra else "") + "clarabel (default), cvxopt, scs or mosek",
+    )
 
 
 def add_method_arguments(p) -> None:
@@ -58,6 +182,7 @@ def add_method_arguments(p) -> None:
     p.add_argument(
         "--method",
         default="auto",
+        choices=METHODS,
         help="auto (default: constraint generation from 32 steps on), full or generate",
     )
     p.add_argument(
@@ -68,7 +193,13 @@ def add_method_arguments(p) -> None:
 
 
 def method_from_args(args) -> str:
-    return "full" if getattr(args, "exact_full", False) else getattr(args, "method", "auto")
+    """The method of ``--method`` and ``--exact-full``; refused when they disagree."""
+    method = getattr(args, "method", "auto")
+    if getattr(args, "exact_full", False):
+        if method != "full" and (given(args, "method") or method != "auto"):
+            raise InputError(f"--exact-full means --method full; it contradicts --method {method}.")
+        return "full"
+    return method
 
 
 def add_problem_arguments(p, steps_required: bool = True) -> None:
@@ -87,7 +218,7 @@ def schedule_from_args(args) -> Schedule:
     if args.steps is not None:
         return parse_steps(args.steps)
     if args.schedule is not None:
-        return parse_schedule(args.schedule)
+        return parse_schedule(args.schedule, max_steps=MAX_PEP_STEPS)
     raise InputError("No schedule given: use --steps 1.5,4.9,1.5 or --schedule silver:63.")
 
 
@@ -100,7 +231,9 @@ def problem_from_args(args, schedule: Schedule | None = None) -> Problem:
     init = args.init
     if init is None:
         init = "dist" if fc.has_minimizer else "fgap"
-    return Problem(schedule or schedule_from_args(args), fc, args.measure, init, args.R)
+    schedule = schedule or schedule_from_args(args)
+    check_num_steps(schedule.num_steps)
+    return Problem(schedule, fc, args.measure, init, args.R)
 
 
 def problem_json(problem: Problem) -> dict:

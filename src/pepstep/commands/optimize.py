@@ -3,36 +3,60 @@
 from __future__ import annotations
 
 import json
+import sys
 
+from ..errors import InputError
 from ..optimize import certify_schedule, optimize_schedule, plot_schedule
 from .common import (
+    Outputs,
     add_class_arguments,
     add_solver_argument,
+    check_outputs,
     dump_json,
     fmt,
     function_class_from_args,
-    write_atomic,
+    int_in,
+    positive_float,
+    refuse_given,
 )
+
+#: Largest N ``optimize`` accepts. Each start runs a trust-region loop of PEP solves of size
+#: N + 2 (about 4 s per all-pairs solve at N = 50 here, growing like N^6 per interior-point
+#: iteration) and the starts build schedules in O(N^2) loops; N = 50 is the published case.
+MAX_NUM_STEPS = 100
+WHY_MAX = (
+    "each start solves dozens of PEPs of order N + 2, about 4 s apiece at N = 50 on this machine "
+    "and growing like N^6; longer runs take many hours"
+)
+
+OUTPUTS = {"out": ("--out", "file"), "plot": ("--plot", "plot"), "certify": ("--certify", "file")}
 
 
 def register(sub) -> None:
     p = sub.add_parser("optimize", help="optimize the step-size schedule (minimize the worst case)")
-    p.add_argument("--num-steps", type=int, required=True, help="number of steps N >= 1")
+    p.add_argument(
+        "--num-steps",
+        type=int_in(1, MAX_NUM_STEPS, WHY_MAX),
+        required=True,
+        help=f"number of steps N, 1 <= N <= {MAX_NUM_STEPS}",
+    )
     add_class_arguments(p)
     add_solver_argument(p)
     p.add_argument(
         "--starts",
-        type=int,
+        type=int_in(1),
         default=4,
         help="number of starts: neutral (all 1.5), composed (closed form; convex, fgap, "
         "init dist), silver, concatenations of optimized shorter schedules, seeded "
         "perturbations (default 4)",
     )
-    p.add_argument("--seed", type=int, default=0, help="base seed of the perturbed starts (default 0)")
+    p.add_argument("--seed", type=int_in(0), default=0, help="base seed of the perturbed starts (default 0)")
     p.add_argument(
-        "--max-step", type=float, default=None, help="upper bound on every step (default max(4, 2N))"
+        "--max-step", type=positive_float, default=None, help="upper bound on every step (default max(4, 2N))"
     )
-    p.add_argument("--restarts", type=int, default=2, help="perturbed restarts after each start (default 2)")
+    p.add_argument(
+        "--restarts", type=int_in(0), default=2, help="perturbed restarts after each start (default 2)"
+    )
     p.add_argument(
         "--method",
         default="trust-region",
@@ -45,10 +69,12 @@ def register(sub) -> None:
         help="comma-separated start kinds to use, in order: neutral, warm, composed, silver, "
         "concat, perturbed (default: all that apply, in that order)",
     )
-    p.add_argument("--radius", type=float, default=0.5, help="initial trust-region radius (default 0.5)")
+    p.add_argument(
+        "--radius", type=positive_float, default=0.5, help="initial trust-region radius (default 0.5)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object (no progress bar)")
     p.add_argument("--out", default=None, help="write the result (JSON) here, atomically")
-    p.add_argument("--plot", default=None, help="bar chart of the steps (PNG)")
+    p.add_argument("--plot", default=None, help="bar chart of the steps (PNG, PDF, SVG, ...)")
     p.add_argument(
         "--certify", default=None, metavar="FILE", help="write an exact certificate of the value here"
     )
@@ -57,6 +83,14 @@ def register(sub) -> None:
 
 def run(args) -> int:
     fc = function_class_from_args(args)
+    if args.method != "trust-region":
+        refuse_given(
+            args, {"radius": "--radius"}, f"with --method {args.method} (it is the trust-region radius)"
+        )
+    kinds = None if args.kinds is None else [k.strip() for k in args.kinds.split(",") if k.strip()]
+    if kinds is not None and not kinds:
+        raise InputError(f"The --kinds list is empty. Got --kinds {args.kinds!r}.")
+    check_outputs(args, OUTPUTS)
     result = optimize_schedule(
         args.num_steps,
         function_class=fc,
@@ -69,19 +103,31 @@ def run(args) -> int:
         restarts=args.restarts,
         method=args.method,
         radius=args.radius,
-        kinds=None if args.kinds is None else [k.strip() for k in args.kinds.split(",") if k.strip()],
+        kinds=kinds,
         progress=not args.json,
         L_R=args.R,
     )
     out = result.to_json()
-    if args.certify:
-        cert = certify_schedule(result, args.solver)
-        write_atomic(args.certify, cert.to_json())
-        out["certificate"] = {"file": args.certify, "rate": str(cert.rate)}
-    if args.out:
-        write_atomic(args.out, json.dumps(out, indent=2) + "\n")
-    if args.plot:
-        plot_schedule(result, args.plot)
+    if not result.ok:  # never a value the solver did not certify
+        out["value"] = out["normalized_value"] = None
+    with Outputs() as files:  # every output or none
+        if args.certify and result.ok:
+            cert = certify_schedule(result, args.solver)
+            files.text(args.certify, cert.to_json())
+            out["certificate"] = {"file": args.certify, "rate": str(cert.rate)}
+        if args.out:
+            files.text(args.out, json.dumps(out, indent=2) + "\n")
+        if args.plot and result.ok:
+            plot_schedule(result, files.path(args.plot))
+    if not result.ok and not args.json:
+        print(
+            f"pepstep: solver failure: the best schedule's worst case is {result.status.value} "
+            f"({result.status.message}); no value is reported"
+            + (", nothing certified or plotted" if args.certify or args.plot else "")
+            + ".",
+            file=sys.stderr,
+        )
+        return 1
     if args.json:
         dump_json(out)
     else:
@@ -99,4 +145,4 @@ def run(args) -> int:
         )
         if args.certify:
             print(f"certificate  rate {out['certificate']['rate']} written to {args.certify}")
-    return 0 if result.ok else 1
+    return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 from ..classes import InitialCondition, Measure
 from ..generation import RTOL_SANDWICH
@@ -65,7 +66,7 @@ def run(args) -> int:
         dump_json(out)
         return 0 if ok else 1
     if not ok:
-        print(f"pepstep: solver failure: {failure_message(wc)}", file=__import__("sys").stderr)
+        print(f"pepstep: solver failure: {failure_message(wc)}", file=sys.stderr)
         return 1
     fc = problem.function_class
     size = "R" if problem.init is InitialCondition.DIST else "Delta"

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..reproduce import reproduce, write_index, write_outputs
 from ..spec import load_spec
-from .common import add_method_arguments, add_solver_argument, dump_json, method_from_args
+from .common import add_method_arguments, add_solver_argument, check_outputs, dump_json, method_from_args
 
 
 def register(sub) -> None:
@@ -24,12 +24,14 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    method = method_from_args(args)
     specs = [load_spec(path) for path in args.specs]  # validate all before computing anything
     if args.fast:
         specs = [s for s in specs if s.fast]
     out = Path(args.out)
     if not out.is_dir():
         raise InputError(f"The output folder {str(out)!r} does not exist.")
+    check_outputs(args, {"out": ("--out", "folder")})
     summary = []
     for spec in specs:
         if not args.json:
@@ -44,7 +46,7 @@ def run(args) -> int:
                     flush=True,
                 )
 
-        result = reproduce(spec, args.solver, progress=progress, method=method_from_args(args))
+        result = reproduce(spec, args.solver, progress=progress, method=method)
         paths = write_outputs(result, out, figure=not args.no_figures)
         if spec.exponent is not None and not args.json:
             print(

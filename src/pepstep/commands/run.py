@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from .. import __version__
@@ -15,10 +16,15 @@ from ..practice import (
     run_method,
     schedule_bounds,
 )
-from .common import add_solver_argument, dump_json
+from .common import MAX_PEP_STEPS, Outputs, add_solver_argument, check_outputs, dump_json, int_in
 
 #: Total iterations (over all methods) from which a progress bar is shown.
 PROGRESS_FROM = 2000
+#: Most gradient steps per method: each step is one gradient of the data set (about 10-100
+#: microseconds on the shipped ones), and the traces are kept in memory.
+MAX_ITERS = 10_000_000
+
+OUTPUTS = {"plot": ("--plot", "plot"), "cache_dir": ("--cache-dir", "folder")}
 
 
 def register(sub) -> None:
@@ -37,9 +43,17 @@ def register(sub) -> None:
         help="repeatable: constant:H, constant:H:N, silver:N, pattern:FILE:REPEATS, "
         "steps:H1,H2,..., hypergradient:depth=K[,alpha=A,kappa=C]",
     )
-    p.add_argument("--iters", type=int, default=1000, help="gradient steps per method (default 1000)")
     p.add_argument(
-        "--bound-max-n", type=int, default=32, help="largest N at which a PEP bound is solved (default 32)"
+        "--iters",
+        type=int_in(1, MAX_ITERS, "the traces of every method are kept in memory"),
+        default=1000,
+        help="gradient steps per method (default 1000)",
+    )
+    p.add_argument(
+        "--bound-max-n",
+        type=int_in(1, MAX_PEP_STEPS, "longer PEPs run for hours"),
+        default=32,
+        help="largest N at which a PEP bound is solved (default 32)",
     )
     p.add_argument("--cache-dir", default=None, help="folder to keep the reference solutions x* in")
     p.add_argument("--plot", default=None, metavar="PNG", help="write the figure here")
@@ -52,6 +66,16 @@ def run(args) -> int:
     if args.iters < 1:
         raise InputError(f"The 'iters' must be a positive integer. Got iters={args.iters}.")
     methods = [parse_method(s) for s in args.schedule]
+    if args.problem not in PROBLEMS:
+        raise InputError(f"Unknown problem {args.problem!r}; known: {', '.join(PROBLEMS)}.")
+    check_outputs(args, OUTPUTS)
+    if args.cache_dir is not None and not os.path.isdir(args.cache_dir):
+        try:
+            os.makedirs(args.cache_dir)
+        except OSError as exc:
+            raise InputError(
+                f"Cannot create the --cache-dir folder {args.cache_dir!r}: {exc.strerror}."
+            ) from None
     problem = load_problem(args.problem, args.cache_dir)
     total = args.iters * len(methods)
     bar = None
@@ -70,7 +94,8 @@ def run(args) -> int:
         if isinstance(m, ScheduleMethod)
     }
     if args.plot:
-        plot_practice(problem, traces, bounds, args.plot)
+        with Outputs() as out:
+            plot_practice(problem, traces, bounds, out.path(args.plot))
     if args.json:
         dump_json(_json(problem, traces, bounds, args))
         return 0
