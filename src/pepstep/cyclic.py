@@ -74,6 +74,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from . import kernel as _kernel
 from .errors import InputError, SolverError
 
 __all__ = [
@@ -92,7 +93,7 @@ __all__ = [
 DELTA_CAP = Fraction(1, 1000)
 #: Certified when ``q <= (1 + RATE_RTOL) sum(h)``: the rate is proved for an average step within a
 #: relative 1e-6 of ``mean(h)`` (Grimmer's own t = 127 certificate loses 2.6e-6).
-RATE_RTOL = Fraction(1, 10**6)
+RATE_RTOL = _kernel.RATE_RTOL
 #: The float SDP calls a pattern straightforward when ``(q - sum h) / sum h`` is below this
 #: (Clarabel reaches about 1e-8 here; infeasible patterns have no ``q`` at all).
 FLOAT_RTOL = 1e-6
@@ -468,66 +469,17 @@ def _result(h, support, start, status, qv, lam_pairs, lam_v, gam_v) -> PatternCh
 
 
 # --------------------------------------------------------------------------- exact arithmetic
-def _exact_field():
-    try:
-        import flint
-
-        return flint.fmpq
-    except ImportError:  # pragma: no cover - python-flint is a dependency
-        return Fraction
-
-
 def _to_field(x):
-    Q = _exact_field()
-    return Q(x.numerator, x.denominator) if isinstance(x, Fraction) else Q(x)
+    from flint import fmpq
 
-
-#: Matrices of order above this are first tried by :func:`_psd_by_dominance` (order 129 at
-#: t = 127: 0.3 s against 15 s for the exact LDL^T in Python).
-_DOMINANCE_FROM = 16
-
-
-def _psd_by_dominance(a) -> bool:
-    """A sufficient exact test of ``A >= 0`` (``a`` rows of ``fmpq``): True only with a proof.
-
-    From floats, ``L`` = Cholesky factor of ``A - (lambda_min / 2) I``; its entries are
-    dyadic rationals, so ``E = A - L L^T`` is computed exactly (python-flint). If ``A`` is
-    exactly symmetric and ``E`` is diagonally dominant with a nonnegative diagonal
-    (``E_ii >= sum_{j != i} |E_ij|``, exactly), then ``E >= 0`` by Gershgorin's theorem and
-    ``A = L L^T + E >= 0``; as ``L`` is triangular with a positive diagonal, ``L L^T`` is positive
-    definite and so is ``A``. False means "no proof here", never "not PSD".
-    """
-    from flint import fmpq, fmpq_mat
-
-    n = len(a)
-    Aq = fmpq_mat(a)
-    if Aq != Aq.transpose():
-        return False
-    Af = np.array([[float(x) for x in row] for row in a])
-    if not np.all(np.isfinite(Af)):
-        return False
-    try:
-        lmin = float(np.linalg.eigvalsh(Af)[0])
-        if not lmin > 0:
-            return False
-        Lf = np.linalg.cholesky(Af - 0.5 * lmin * np.eye(n))
-    except np.linalg.LinAlgError:
-        return False
-    if not np.all(np.diag(Lf) > 0):
-        return False
-    Lq = fmpq_mat([[fmpq(*float(x).as_integer_ratio()) for x in row] for row in Lf])
-    E = (Aq - Lq * Lq.transpose()).tolist()
-    for i, row in enumerate(E):
-        off = sum((abs(x) for j, x in enumerate(row) if j != i), fmpq(0))
-        if row[i] < off:
-            return False
-    return True
+    if isinstance(x, fmpq):
+        return x
+    x = Fraction(x)
+    return fmpq(x.numerator, x.denominator)
 
 
 def is_psd_exact(A) -> bool:
-    """Exact PSD test of a symmetric rational matrix by ``LDL^T`` with symmetric (diagonal) pivoting.
-
-    A zero pivot is accepted only if its whole remaining row vanishes; a negative pivot rejects.
+    """Exact PSD test of a symmetric rational matrix (:func:`pepstep.kernel.psd`).
 
     Examples
     --------
@@ -535,55 +487,18 @@ def is_psd_exact(A) -> bool:
     >>> is_psd_exact([[Fr(1), Fr(1)], [Fr(1), Fr(1)]]), is_psd_exact([[Fr(0), Fr(1)], [Fr(1), Fr(0)]])
     (True, False)
     """
-    n = len(A)
-    a = [[_to_field(x) for x in row] for row in A]
-    if n > _DOMINANCE_FROM and _psd_by_dominance(a):
-        return True
-    active = list(range(n))
-    while active:
-        piv = max(active, key=lambda k: a[k][k])  # the largest remaining diagonal
-        p = a[piv][piv]
-        if p < 0:
-            return False
-        if p == 0:
-            return all(a[i][j] == 0 for i in active for j in active)
-        active.remove(piv)
-        row = a[piv]
-        nz = [j for j in active if row[j] != 0]
-        for i in nz:
-            c = row[i] / p
-            ai = a[i]
-            for j in nz:
-                ai[j] -= c * row[j]
-    return True
+    from flint import fmpq_mat
 
+    from .kernel import psd
 
-def _corner_psd(q, m: list, M: list) -> bool:
-    """Exact test of ``[[q, m^T], [m, M]] >= 0`` (rationals), the form of (C4).
-
-    When :func:`_psd_by_dominance` proves ``M`` positive definite, the matrix is PSD exactly when
-    the Schur complement ``q - m^T M^{-1} m`` (python-flint, exact) is >= 0. This avoids the
-    dominance test on the whole matrix, which a certificate makes singular on purpose: its ``q``
-    is that Schur complement rounded up, so the smallest eigenvalue is the rounding (about 1e-13
-    at t = 127, below what a float Cholesky factor can resolve). Otherwise :func:`is_psd_exact`.
-    """
-    Mq = [[_to_field(x) for x in row] for row in M]
-    if len(Mq) > _DOMINANCE_FROM and _psd_by_dominance(Mq):
-        from flint import fmpq_mat
-
-        mq = fmpq_mat([[_to_field(x)] for x in m])
-        return _to_field(q) - (mq.transpose() * fmpq_mat(Mq).solve(mq))[0, 0] >= 0
-    return is_psd_exact([[q] + list(m)] + [[mi] + list(row) for mi, row in zip(m, M)])
+    return psd(fmpq_mat([[_to_field(x) for x in row] for row in A]))[0]
 
 
 def _assemble(steps, mult: dict, d: int):
-    """Exact ``Z(mult)`` as a dense list of lists of Fractions (sparse accumulation)."""
-    Z = [[Fraction(0)] * d for _ in range(d)]
-    one = Fraction(1)
-    for (i, j), v in mult.items():
-        for a, b, c in _pair_terms(steps, i, j, one):
-            Z[a][b] += v * c
-    return Z
+    """Exact ``Z(mult)`` as a dense list of lists of ``fmpq`` (the kernel's assembly)."""
+    from .kernel import _pattern_matrix
+
+    return _pattern_matrix(list(steps), mult, d).tolist()
 
 
 @dataclass(frozen=True)
@@ -622,42 +537,41 @@ class PatternCertificate:
     support: str
     seconds: float
 
+    def __repr__(self) -> str:
+        return (
+            f"PatternCertificate(t={len(self.steps)}, valid={self.valid}, average={float(self.average):.10g}, "
+            f"support={self.support!r}, {self.seconds:.1f} s)"
+        )
+
     def to_json(self) -> dict:
-        """Plain JSON form: every number an exact "p/q" string."""
-        return {
-            "kind": "grimmer-straightforward",
-            "steps": [str(s) for s in self.steps],
-            "delta": str(self.delta),
-            "q": str(self.q),
-            "average": str(self.average),
-            "lambda": [[i, j, str(v)] for (i, j), v in sorted(self.lam.items())],
-            "gamma": [[i, j, str(v)] for (i, j), v in sorted(self.gamma.items())],
-            "valid": self.valid,
-        }
+        """The certificate file's JSON object (kind ``grimmer-straightforward``, every number an
+        exact "p/q" string), as :mod:`pepstep.kernel` reads it."""
+        return _json_form(self.steps, self.delta, self.q, self.average, self.lam, self.gamma, self.valid)
 
 
-def certificate_from_json(data: dict) -> tuple:
-    """``(steps, delta, q, lam, gamma)`` from :meth:`PatternCertificate.to_json` output.
+def certificate_from_json(data) -> tuple:
+    """``(steps, delta, q, lam, gamma)`` of a cyclic certificate (JSON object or text), read by the
+    kernel's parser.
 
     Raises
     ------
     pepstep.errors.CertificateFormatError
-        When a field is missing or not a rational.
+        When the certificate is malformed (see :mod:`pepstep.kernel`).
     """
+    import json
+
+    from . import kernel
     from .errors import CertificateFormatError
 
-    try:
-        steps = [Fraction(s) for s in data["steps"]]
-        delta, q = Fraction(data["delta"]), Fraction(data["q"])
-        lam = {(int(i), int(j)): Fraction(v) for i, j, v in data["lambda"]}
-        gamma = {(int(i), int(j)): Fraction(v) for i, j, v in data["gamma"]}
-    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
-        raise CertificateFormatError(f"The cyclic certificate is malformed: {exc!r}.") from exc
-    return steps, delta, q, lam, gamma
+    kind, c = kernel.parse(data if isinstance(data, (str, bytes)) else json.dumps(data))
+    if kind != kernel.KIND_CYCLIC:
+        raise CertificateFormatError(f"Malformed certificate: expected kind {kernel.KIND_CYCLIC!r}, got {kind!r}.")
+    return c["steps"], c["delta"], c["q"], c["lam"], c["gamma"]
 
 
 def verify_pattern(steps, delta, q, lam: dict, gamma: dict) -> bool:
-    """Check (C1)-(C4) in exact rational arithmetic; True iff all hold.
+    """The verifier kernel's verdict on these multipliers: (C1)-(C4) hold exactly and
+    ``q <= (1 + RATE_RTOL) sum(h)`` (:mod:`pepstep.kernel`, kind ``grimmer-straightforward``).
 
     Parameters
     ----------
@@ -671,35 +585,32 @@ def verify_pattern(steps, delta, q, lam: dict, gamma: dict) -> bool:
     ----------
     Grimmer (2024), Definition 2.1; the module docstring states (C1)-(C4).
     """
+    import json
+
+    from . import kernel
+    from .errors import CertificateFormatError
+
     h = _as_steps(steps)
-    t, d = len(h), len(h) + 2
-    D, q = Fraction(delta), Fraction(q)
-    if D <= 0:
+    q = Fraction(q)
+    data = _json_form(h, Fraction(delta), q, (2 * sum(h) - q) / len(h), lam, gamma, True)
+    try:
+        return kernel.verify_text(json.dumps(data)).valid
+    except CertificateFormatError:
         return False
-    pts = set(range(t + 1))
-    lam = {k: Fraction(v) for k, v in lam.items() if v != 0}
-    gamma = {k: Fraction(v) for k, v in gamma.items() if v != 0}
-    if any(i not in pts or j not in pts or i == j for i, j in lam):
-        return False
-    if any(j not in pts or (i not in pts and i != STAR) or i == j for i, j in gamma):
-        return False
-    nu = dict(lam)
-    for k, v in gamma.items():
-        nu[k] = nu.get(k, Fraction(0)) + D * v
-    if any(v < 0 for v in lam.values()) or any(v < 0 for v in nu.values()):
-        return False
-    target_l = [Fraction(0)] * (t + 1)
-    target_l[t], target_l[0] = Fraction(1), Fraction(-1)
-    target_g = [Fraction(0)] * (t + 1)
-    target_g[0] = 2 * sum(h)
-    if _divergence(lam, t) != target_l or _divergence(gamma, t) != target_g:
-        return False
-    Zl, Zg = _assemble(h, lam, d), _assemble(h, gamma, d)
-    for theta in (Fraction(0), D):
-        M = [[Zl[a][b] + theta * Zg[a][b] for b in range(1, d)] for a in range(1, d)]
-        if not _corner_psd(q, [Zg[a][0] for a in range(1, d)], M):
-            return False
-    return True
+
+
+def _json_form(h, delta, q, average, lam, gamma, valid) -> dict:
+    return {
+        "kind": "grimmer-straightforward",
+        "format_version": 1,
+        "steps": [str(Fraction(s)) for s in h],
+        "delta": str(delta),
+        "q": str(q),
+        "average": str(average),
+        "lambda": [[i, j, str(Fraction(v))] for (i, j), v in sorted(lam.items())],
+        "gamma": [[i, j, str(Fraction(v))] for (i, j), v in sorted(gamma.items())],
+        "valid": valid,
+    }
 
 
 def _round(x: float, den: int) -> Fraction:
@@ -725,9 +636,9 @@ def _schur(Zl, Zg, theta) -> Fraction | None:
     """``m^T M^{-1} m`` with ``m = m(gamma)``, ``M = M(lambda) + theta M(gamma)``, exactly (None if singular)."""
     import flint
 
-    d = len(Zl)
-    M = flint.fmpq_mat([[_to_field(Zl[a][b] + theta * Zg[a][b]) for b in range(1, d)] for a in range(1, d)])
-    m = flint.fmpq_mat([[_to_field(Zg[a][0])] for a in range(1, d)])
+    d, th = len(Zl), _to_field(theta)
+    M = flint.fmpq_mat([[Zl[a][b] + th * Zg[a][b] for b in range(1, d)] for a in range(1, d)])
+    m = flint.fmpq_mat([[Zg[a][0]] for a in range(1, d)])
     try:
         x = M.solve(m)
     except ZeroDivisionError:
@@ -737,8 +648,8 @@ def _schur(Zl, Zg, theta) -> Fraction | None:
 
 
 def _float_M(Zl, Zg, theta):
-    d = len(Zl)
-    A = np.array([[float(Zl[a][b] + theta * Zg[a][b]) for b in range(1, d)] for a in range(1, d)])
+    d, th = len(Zl), float(theta)
+    A = np.array([[float(Zl[a][b]) + th * float(Zg[a][b]) for b in range(1, d)] for a in range(1, d)])
     m = np.array([float(Zg[a][0]) for a in range(1, d)])
     return A, m
 
@@ -871,39 +782,3 @@ def _certificate_from_check(h, chk: PatternCheck, grids, start) -> PatternCertif
         support=chk.support,
         seconds=time.perf_counter() - start,
     )
-
-
-def read_pattern_certificate(path) -> dict | None:
-    """The JSON object of a cyclic certificate file, or None if the file is not one (or unreadable).
-
-    The ``pepstep verify`` command dispatches on ``"kind": "grimmer-straightforward"``; anything else
-    is left to the worst-case certificate reader (which reports unreadable or malformed files).
-    """
-    import json
-    from pathlib import Path
-
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("kind") == "grimmer-straightforward" else None
-
-
-def verify_pattern_json(data: dict) -> tuple[bool, str]:
-    """Check a cyclic certificate (JSON form) exactly: ``(valid, message)``.
-
-    Valid when (C1)-(C4) hold and ``q <= (1 + RATE_RTOL) sum(h)``; the message states the certified
-    average step ``(2 sum(h) - q) / t`` or the failed condition.
-    """
-    steps, delta, q, lam, gamma = certificate_from_json(data)
-    h = _as_steps(steps)
-    total = sum(h)
-    if not verify_pattern(h, delta, q, lam, gamma):
-        return False, "invalid: conditions (C1)-(C4) of the cyclic certificate do not hold"
-    avg = (2 * total - q) / len(h)
-    if q > (1 + RATE_RTOL) * total:
-        return False, (
-            f"invalid: q = {q} exceeds (1 + {RATE_RTOL}) sum(h) = {(1 + RATE_RTOL) * total}; "
-            f"certified average step {float(avg):.10g} only"
-        )
-    return True, f"valid: pattern of length {len(h)}, certified average step {avg} (about {float(avg):.10g})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import random
 from fractions import Fraction as F
@@ -83,7 +84,7 @@ def test_cli_certify_and_verify(tmp_path, capsys):
     assert "## LDL^T of S" in proof.read_text()
     capsys.readouterr()
     assert cli.main(["verify", str(out)]) == 0
-    assert capsys.readouterr().out == f"valid: rate {cert.rate.numerator}/{cert.rate.denominator}\n"
+    assert capsys.readouterr().out.startswith(f"valid: f(x_N) - f* <= {cert.rate.numerator}/{cert.rate.denominator} (")
     # a claim below the worst case fails with exit 1 and leaves no file
     low = tmp_path / "low.json"
     assert cli.main(["certify", "--steps", "1.5,4.9,1.5", "--rate", "1/1000", "--out", str(low)]) == 1
@@ -106,9 +107,12 @@ def test_random_byte_corruption_of_a_solver_certificate(tmp_path):
         path.write_bytes(bytes(data))
         code = cli.main(["verify", str(path)])
         tried += 1
-        accepted += code == 0
-        assert code in (1, 2)
-    assert tried >= 140 and accepted == 0
+        if code == 0:  # only a change of JSON layout (white space) keeps the content and the verdict
+            accepted += 1
+            assert json.loads(bytes(data)) == json.loads(raw)
+        else:
+            assert code in (1, 2)
+    assert tried >= 140 and accepted <= 10
 
 
 # steps < 2: the nonconvex worst case is bounded

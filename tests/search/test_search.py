@@ -8,14 +8,13 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
+from pepstep import kernel
 from pepstep.cyclic import (
     _f_matrix,
     _sparse_Z,
     certify_pattern,
     check_pattern,
     pattern_pairs,
-    read_pattern_certificate,
-    verify_pattern_json,
 )
 from pepstep.errors import InputError
 from pepstep.search import corner, levels_to_steps, local_pool, search_patterns
@@ -115,9 +114,9 @@ def test_search_from_scratch_reaches_99_percent_of_grimmer(t, published_sum):
 def test_searched_t127_certificate_beats_grimmer_in_exact_arithmetic():
     """The stored certificate of the searched t = 127 pattern is re-checked exactly: its certified
     average is above 99% (in fact above 100%) of Grimmer's 741 / 127."""
-    data = read_pattern_certificate(SEARCH_T127_CERT)
-    ok, message = verify_pattern_json(data)
-    assert ok, message
+    verdict = kernel.verify_file(SEARCH_T127_CERT)
+    assert verdict.valid, verdict.message
+    data = json.loads(SEARCH_T127_CERT.read_text())
     steps = json.loads(SEARCH_T127.read_text())["steps"]
     assert [float(Fraction(x)) for x in data["steps"]] == steps
     average = (2 * sum(Fraction(x) for x in data["steps"]) - Fraction(data["q"])) / 127
