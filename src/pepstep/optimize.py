@@ -785,6 +785,8 @@ def optimize_schedule(
     """
     start_time = time.perf_counter()
     _validate(num_steps, starts, max_step, seed)
+    if not isinstance(restarts, int | np.integer) or isinstance(restarts, bool) or restarts < 0:
+        raise InputError(f"The number of restarts must be an integer >= 0. Got restarts={restarts!r}.")
     if kinds is not None:
         kinds = tuple(kinds)
         bad = [k for k in kinds if k not in START_KINDS]

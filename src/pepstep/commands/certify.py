@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
+from fractions import Fraction
 
 from ..certify import certify, parse_rate, proof_markdown
 from ..errors import InputError
@@ -95,7 +95,7 @@ def run(args) -> int:
         return _run_cyclic(args)
     problem = problem_from_args(args)
     rate = None if args.rate is None else parse_rate(args.rate)
-    if rate is not None and not math.isfinite(float(rate)):
+    if rate is not None and rate > Fraction(sys.float_info.max):
         raise InputError(f"The 'rate' is too large for a float. Got rate={args.rate!r}.")
     check_outputs(args, OUTPUTS)
     cert = certify(problem, rate=args.rate, support=args.support, solver=args.solver)

@@ -42,7 +42,7 @@ def register(sub) -> None:
 
 
 def _executor(args):
-    if args.scheduler:
+    if args.scheduler is not None:
         return _dask_executor(args.scheduler)
     from ..search import local_pool
 
@@ -52,8 +52,6 @@ def _executor(args):
 
 def _dask_executor(address: str):
     """A Dask executor, or one line (exit 2) for a malformed or unreachable scheduler."""
-    if not _SCHEDULER.match(address):
-        raise InputError(f"The --scheduler must be an address such as tcp://127.0.0.1:8786. Got {address!r}.")
     try:
         from distributed import Client
     except ImportError:
@@ -89,6 +87,10 @@ def check_args(args) -> None:
         )
     if args.first is not None and not (math.isfinite(args.first) and args.first > 0):
         raise InputError(f"The --first step must be finite and > 0. Got first={args.first!r}.")
+    if args.scheduler is not None and not _SCHEDULER.match(args.scheduler):
+        raise InputError(
+            f"The --scheduler must be an address such as tcp://127.0.0.1:8786. Got {args.scheduler!r}."
+        )
     if args.scheduler is not None and args.workers is not None:
         raise InputError("Give --workers (local processes) or --scheduler (Dask), not both.")
     check_outputs(args, OUTPUTS)
