@@ -121,6 +121,11 @@ def _to_fraction(k: int, text) -> Fraction:
         raise InputError(f"Step {k} is not a number. Got {text!r}.") from None
     if q <= 0:
         raise InputError(f"Step {k} must be finite and > 0. Got h_{k}={text!r}.")
+    try:
+        if float(q) == 0.0:
+            raise InputError(f"Step {k} is too small for a float (it rounds to 0). Got h_{k}={text!r}.")
+    except OverflowError:
+        raise InputError(f"Step {k} is too large for a float. Got h_{k}={text!r}.") from None
     return q
 
 

@@ -33,6 +33,8 @@ FIXTURES = {
     "pattern.json": json.dumps({"steps": ["1.5", "4.9", "1.5"]}),
     "bad.toml": "schema_version = 99\n",
     "checkpoint.json": json.dumps({"levels": "x"}),
+    "huge.json": json.dumps({"steps": ["1.5", "1e400", "1.5"]}),
+    "tiny.json": json.dumps({"steps": ["1e-400"]}),
 }
 
 
@@ -58,7 +60,7 @@ def run_hostile(argv, tmp_path, monkeypatch, capsys):
     """Run one case; return (exit status, stdout, stderr) after the generic checks."""
     for name, text in FIXTURES.items():
         (tmp_path / name).write_text(text)
-    (tmp_path / "adir").mkdir()
+    (tmp_path / "adir").mkdir(exist_ok=True)
     monkeypatch.chdir(tmp_path)
     before = _snapshot(tmp_path)
     old = signal.signal(signal.SIGALRM, _alarm)
@@ -171,6 +173,8 @@ BAD_SCHEDULES = [
     ("pattern:pattern.json:0", "Got 0"),
     ("pattern:pattern.json:1000", "at most 1023"),
     ("pattern:adir:1", "Cannot read"),
+    ("pattern:huge.json:1", "too large"),
+    ("pattern:tiny.json:1", "too small"),
     ("foo:1", "Unknown schedule 'foo'"),
     ("", "name such as"),
 ]
@@ -561,3 +565,23 @@ def test_long_step_solved_exactly(capsys):
     code, data, _ = _json_rate(capsys, "--steps", "1000")
     assert code == 0 and data["status"] == "optimal"
     assert data["value"] == pytest.approx(499000.5, rel=1e-6)
+
+
+def test_optimize_prints_no_value_for_an_inaccurate_solve(tmp_path, monkeypatch, capsys):
+    """An inaccurate final solve: exit 1, no number, no file (neither --out nor --plot)."""
+    from types import SimpleNamespace
+
+    import pepstep.commands.optimize as command
+    from pepstep.solve import Status
+
+    fake = SimpleNamespace(
+        ok=False,
+        status=Status.INACCURATE,
+        to_json=lambda: {"steps": [1.5], "value": 0.123456789, "normalized_value": 0.123456789},
+    )
+    monkeypatch.setattr(command, "optimize_schedule", lambda *a, **k: fake)
+    argv = ["optimize", "--num-steps", "1", "--out", "o.json", "--plot", "p.png"]
+    code, out, err = run_hostile(argv, tmp_path, monkeypatch, capsys)
+    assert code == 1 and "inaccurate" in err and "0.123" not in out + err
+    code, out, err = run_hostile([*argv, "--json"], tmp_path, monkeypatch, capsys)
+    assert code == 1 and json.loads(out)["value"] is None and "0.123" not in out.replace('"steps"', "")

@@ -108,26 +108,26 @@ def run(args) -> int:
         L_R=args.R,
     )
     out = result.to_json()
-    if not result.ok:  # never a value the solver did not certify
+    if not result.ok:  # never a value the solver did not certify, and no file
         out["value"] = out["normalized_value"] = None
+        if args.json:
+            dump_json(out)
+        written = args.out or args.certify or args.plot
+        print(
+            f"pepstep: solver failure: the best schedule's worst case is {result.status.value} "
+            f"({result.status.message}); no value is reported" + ("; no file written." if written else "."),
+            file=sys.stderr,
+        )
+        return 1
     with Outputs() as files:  # every output or none
-        if args.certify and result.ok:
+        if args.certify:
             cert = certify_schedule(result, args.solver)
             files.text(args.certify, cert.to_json())
             out["certificate"] = {"file": args.certify, "rate": str(cert.rate)}
         if args.out:
             files.text(args.out, json.dumps(out, indent=2) + "\n")
-        if args.plot and result.ok:
+        if args.plot:
             plot_schedule(result, files.path(args.plot))
-    if not result.ok and not args.json:
-        print(
-            f"pepstep: solver failure: the best schedule's worst case is {result.status.value} "
-            f"({result.status.message}); no value is reported"
-            + (", nothing certified or plotted" if args.certify or args.plot else "")
-            + ".",
-            file=sys.stderr,
-        )
-        return 1
     if args.json:
         dump_json(out)
     else:
