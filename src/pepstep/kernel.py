@@ -56,6 +56,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
+from flint import fmpq, fmpq_mat, fmpz, fmpz_mat
+
 from .errors import CertificateFormatError
 
 __all__ = [
@@ -133,8 +135,7 @@ def approx(x: Fraction) -> str:
 
 
 def _show(x: Fraction) -> str:
-    text = _q(x) if max(x.numerator.bit_length(), x.denominator.bit_length()) < 200 else approx(x)
-    return text
+    return _q(x) if max(x.numerator.bit_length(), x.denominator.bit_length()) < 200 else approx(x)
 
 
 # --------------------------------------------------------------------------- reading
@@ -167,14 +168,9 @@ def _load(raw: bytes) -> dict:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         _bad("the file is not UTF-8 text")
+    hooks = dict(parse_int=_json_int, parse_float=_refuse("floats"), parse_constant=_refuse("constants"))
     try:
-        obj = json.loads(
-            text,
-            object_pairs_hook=_no_duplicates,
-            parse_int=_json_int,
-            parse_float=_refuse("floats"),
-            parse_constant=_refuse("constants"),
-        )
+        obj = json.loads(text, object_pairs_hook=_no_duplicates, **hooks)
     except RecursionError:
         _bad("the JSON is nested deeper than the certificate schema allows")
     except ValueError as exc:
@@ -261,13 +257,11 @@ def _cholesky(A: list, shift: float):
 def _smallest_eigenvalue(L: list) -> float:
     """An estimate of the smallest eigenvalue of ``L L^T`` (inverse iteration)."""
     n = len(L)
-    x = [1.0 + 0.1 * ((7 * k) % 11) for k in range(n)]
-    est = 0.0
+    x, est = [1.0 + 0.1 * ((7 * k) % 11) for k in range(n)], 0.0
     for _ in range(12):
-        y = [0.0] * n
+        y, z = [0.0] * n, [0.0] * n
         for i in range(n):  # L y = x
             y[i] = (x[i] - sum(map(operator.mul, L[i][:i], y[:i]))) / L[i][i]
-        z = [0.0] * n
         for i in reversed(range(n)):  # L^T z = y
             z[i] = (y[i] - sum(L[j][i] * z[j] for j in range(i + 1, n))) / L[i][i]
         norm = math.sqrt(sum(v * v for v in z))
@@ -280,8 +274,6 @@ def _smallest_eigenvalue(L: list) -> float:
 
 def _dominance(S) -> bool:
     """A sufficient exact test that ``S`` (``fmpq_mat``, symmetric) is positive definite."""
-    from flint import fmpz, fmpz_mat
-
     n = S.nrows()
     try:
         A = [[float(x) for x in row] for row in S.tolist()]
@@ -325,46 +317,27 @@ def ldl_factor(S):
     E. H. Bareiss, "Sylvester's identity and multistep integer-preserving Gaussian elimination",
     Math. Comp. 22, 1968.
     """
-    from flint import fmpq
-
     num, den = S.numer_denom()
-    M = num.tolist()
-    n = len(M)
-    scale = fmpq(1, 1) / den
-    active, order, pivots, columns = list(range(n)), [], [], []
-    prev = 1
+    M, scale, prev = num.tolist(), fmpq(1, 1) / den, 1
+    active, order, pivots, columns = list(range(len(M))), [], [], []
+
+    def stop(reason):
+        return reason is None, order, pivots, columns, reason
+
     while active:
-        pivot = None
         for a in active:
-            v = M[a][a]
-            if v < 0:
-                return (
-                    False,
-                    order,
-                    pivots,
-                    columns,
-                    f"negative pivot {approx(_frac(fmpq(v) * scale / prev))} at index {a}",
-                )
-            if v == 0:
-                bad = next((b for b in active if M[a][b] != 0), None)
-                if bad is not None:
-                    return (
-                        False,
-                        order,
-                        pivots,
-                        columns,
-                        f"zero pivot at index {a} with a nonzero entry at index {bad}",
-                    )
-            elif pivot is None:
-                pivot = a
+            if M[a][a] < 0:
+                return stop(f"negative pivot {approx(_frac(fmpq(M[a][a]) * scale / prev))} at index {a}")
+            if M[a][a] == 0 and any(M[a][b] for b in active):
+                return stop(f"zero pivot at index {a} with a nonzero entry in its row")
         for a in [a for a in active if M[a][a] == 0]:
             active.remove(a)
             order.append(a)
             pivots.append(fmpq(0))
             columns.append({})
-        if pivot is None:
+        if not active:
             break
-        active.remove(pivot)
+        pivot = active.pop(0)  # the first positive diagonal entry
         pk, prow = M[pivot][pivot], M[pivot]
         for a in active:
             row, ra = M[a], M[a][pivot]
@@ -374,7 +347,7 @@ def ldl_factor(S):
         pivots.append(fmpq(pk, prev) * scale)
         columns.append({b: fmpq(prow[b], pk) for b in active if prow[b] != 0})
         prev = pk
-    return True, order, pivots, columns, None
+    return stop(None)
 
 
 def psd(S) -> tuple[bool, str | None]:
@@ -394,8 +367,6 @@ def psd(S) -> tuple[bool, str | None]:
             keep.append(i)
     if not keep:
         return True, None
-    from flint import fmpq_mat
-
     sub = fmpq_mat([[rows[i][j] for j in keep] for i in keep])
     if len(keep) > 8 and _dominance(sub):
         return True, None
@@ -408,8 +379,6 @@ def _frac(x) -> Fraction:
 
 
 def _fmpq(x: Fraction):
-    from flint import fmpq
-
     return fmpq(x.numerator, x.denominator)
 
 
@@ -476,8 +445,6 @@ def slack(c: dict):
     ``sum lambda_ij A_ij = sym(Gr^T (W^T - Dc) X) + c Gr^T Lap Gr + c kappa X^T Lap X
     - 2 c kappa sym(Gr^T Lap X)``, ``c = 1 / (2 (1 - kappa))``, ``kappa = mu / L`` (``-1`` nonconvex).
     """
-    from flint import fmpq, fmpq_mat
-
     n, off = len(c["steps"]), 1 if c["has_min"] else 0
     d = n + 1 + off
     h = [_fmpq(x) for x in c["steps"]]
@@ -590,8 +557,6 @@ def _read_cyclic(obj: dict) -> dict:
 def _pattern_matrix(h: list, mult: dict, d: int):
     """``Z(mult) = sum c_ij Z_ij`` (``fmpq_mat``, basis ``u = x_0 - x*, g_0..g_t``), with
     ``Z_ij = sym(g_j (x_i - x_j)^T) + (g_i - g_j)(g_i - g_j)^T / 2``."""
-    from flint import fmpq, fmpq_mat
-
     Z = [[fmpq(0)] * d for _ in range(d)]
     h = [_fmpq(x) for x in h]
     for (i, j), v in mult.items():
@@ -616,8 +581,6 @@ def _pattern_matrix(h: list, mult: dict, d: int):
 
 def _corner_psd(q: Fraction, m, M) -> bool:
     """``[[q, m^T], [m, M]] >= 0`` exactly (``m`` a column, ``M`` an ``fmpq_mat``)."""
-    from flint import fmpq_mat
-
     if M.nrows() > 8 and M == M.transpose() and _dominance(M):  # M is PD: the Schur complement decides
         return _fmpq(q) - (m.transpose() * M.solve(m))[0, 0] >= 0
     rows = [[_fmpq(q)] + [m[a, 0] for a in range(m.nrows())]]
@@ -648,8 +611,6 @@ def _check_cyclic(c: dict):
             return name, "the function-value identity does not hold"
     d = t + 2
     Zl, Zg = _pattern_matrix(h, lam, d), _pattern_matrix(h, gamma, d)
-    from flint import fmpq_mat
-
     m = fmpq_mat([[Zg[a, 0]] for a in range(1, d)])
     for theta in (Fraction(0), delta):
         Z = Zl + Zg * _fmpq(theta)
@@ -661,21 +622,12 @@ def _check_cyclic(c: dict):
 
 # --------------------------------------------------------------------------- entry points
 def _claim(kind: str, c: dict) -> dict:
-    steps = [_q(h) for h in c["steps"]]
+    out = {"kind": kind, "steps": [_q(h) for h in c["steps"]]}
     if kind == KIND_CYCLIC:
-        return {"kind": kind, "steps": steps, "length": len(steps), "average": _q(c["average"])} | {
-            "q": _q(c["q"]),
-            "delta": _q(c["delta"]),
-        }
-    keys = ("class", "L", "mu", "measure", "init", "R")
-    vals = (c["kind"], _q(c["L"]), _q(c["mu"]), c["measure"], c["init"], _q(c["R"]))
-    return {
-        "kind": kind,
-        **dict(zip(keys, vals)),
-        "steps": steps,
-        "num_steps": len(steps),
-        "rate": _q(c["rate"]),
-    }
+        return out | {"length": len(c["steps"])} | {k: _q(c[k]) for k in ("average", "q", "delta")}
+    names = {"class": "kind", "L": "L", "mu": "mu", "measure": "measure", "init": "init", "R": "R"}
+    out |= {k: c[v] if isinstance(c[v], str) else _q(c[v]) for k, v in names.items()}
+    return out | {"num_steps": len(c["steps"]), "rate": _q(c["rate"])}
 
 
 def parse(text) -> tuple[str, dict]:
@@ -727,7 +679,7 @@ def _main(argv: list) -> int:
         out = {"malformed": str(exc)}
     except MemoryError:
         out = {
-            "malformed": f"Malformed certificate: checking it needs more than {WORK_LIMIT_BYTES} bytes of memory."
+            "malformed": f"Malformed certificate: checking it needs over {WORK_LIMIT_BYTES} bytes of memory."
         }
     sys.stdout.write(json.dumps(out) + "\n")
     return 0
