@@ -15,10 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/pepstep table --schedule constant:1:15 --schedule constant:1.5:15 \
-	  --schedule pattern:problems/patterns/grimmer2023_t3.json:5 \
-	  --schedule pattern:problems/patterns/grimmer2023_t15.json:1 \
-	  --schedule silver:15
+	$(BIN)/pepstep demo
 
 # The CI suite: everything but the tests marked slow (minutes each: silver at N = 127,
 # the t = 127 long-step certificate, N = 255 by constraint generation). `make test-slow` runs those.

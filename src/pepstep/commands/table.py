@@ -1,11 +1,11 @@
-"""``pepstep table``: several schedules side by side (the demo)."""
+"""``pepstep table``: several schedules side by side, each against constant h = 1."""
 
 from __future__ import annotations
 
 import sys
 
+from ..compare import compare_schedules
 from ..schedules import parse_schedule, parse_steps
-from ..solve import Status, worst_case
 from .common import (
     add_class_arguments,
     add_method_arguments,
@@ -19,7 +19,9 @@ from .rate import MEASURE_TEXT, units
 
 
 def register(sub) -> None:
-    p = sub.add_parser("table", help="worst cases of several schedules side by side")
+    p = sub.add_parser(
+        "table", help="worst cases of several schedules side by side, each against constant h = 1"
+    )
     p.add_argument("--schedule", action="append", default=[], help="named schedule (repeatable)")
     p.add_argument("--steps", action="append", default=[], help="comma-separated steps (repeatable)")
     add_class_arguments(p)
@@ -35,42 +37,55 @@ def run(args) -> int:
         from ..errors import InputError
 
         raise InputError("No schedule given: use --schedule silver:63 (repeatable).")
-    problems = [problem_from_args(args, s) for s in schedules]
-    rows, failed = [], 0
-    for problem in problems:
-        wc = worst_case(problem, args.solver, throw=False, method=method_from_args(args))
-        ok = wc.status is Status.OPTIMAL
-        failed += not ok
-        avg = sum(problem.schedule.steps) / problem.num_steps
-        rows.append(
+    problem = problem_from_args(args, schedules[0])  # validates the class options once
+    rows = compare_schedules(
+        [(None, s) for s in schedules],
+        make_problem=lambda s: problem_from_args(args, s),
+        solver=args.solver,
+        method=method_from_args(args),
+    )
+    failed = sum(r.value is None for r in rows)
+    if args.json:
+        dump_json(
             {
-                "schedule": problem.schedule.name,
-                "num_steps": problem.num_steps,
-                "average_step": avg,
-                "value": wc.value if ok else None,
-                "status": wc.status.value,
-                "seconds": wc.seconds,
+                "rows": [
+                    {
+                        "schedule": s.name,
+                        "label": r.label,
+                        "num_steps": r.num_steps,
+                        "average_step": r.average_step,
+                        "max_step": r.max_step,
+                        "value": r.value,
+                        "status": r.status,
+                        "h1_value": r.baseline,
+                        "h1_over_value": r.ratio,
+                        "seconds": r.seconds,
+                    }
+                    for s, r in zip(schedules, rows)
+                ],
+                "solver": args.solver,
+                "units": units(problem),
             }
         )
-    if args.json:
-        dump_json({"rows": rows, "solver": args.solver})
         return 1 if failed else 0
-    ok_values = [r["value"] for r in rows if r["value"] is not None]
-    worst = max(ok_values) if ok_values else None
-    header = f"{'schedule':<34} {'N':>5} {'avg step':>9} {'worst case':>14} {'speed-up':>9} {'time':>7}"
+    header = (
+        f"{'schedule':<28} {'N':>5} {'avg step':>9} {'max step':>9} {'worst case':>14} "
+        f"{'h=1 / this':>10} {'time':>7}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
-        value = fmt(r["value"], 8) if r["value"] is not None else r["status"]
-        speed = f"{worst / r['value']:.2f}x" if r["value"] else "-"
+        value = fmt(r.value, 8) if r.value is not None else r.status
+        ratio = f"{r.ratio:.3g}x" if r.ratio else "-"
         print(
-            f"{r['schedule']:<34} {r['num_steps']:>5} {r['average_step']:>9.3f} {value:>14} "
-            f"{speed:>9} {r['seconds']:>6.2f}s"
+            f"{r.label:<28} {r.num_steps:>5} {r.average_step:>9.3f} {r.max_step:>9.3g} {value:>14} "
+            f"{ratio:>10} {r.seconds:>6.2f}s"
         )
-    problem = problems[0]
     print(
         f"worst case: {MEASURE_TEXT[problem.measure]} over the {problem.function_class.kind} class, "
-        f"in units of {units(problem)}; speed-up: the slowest schedule's worst case over this one's."
+        f"in units of {units(problem)}.\n"
+        "h=1 / this: constant h = 1's worst case over this one's, same N and problem (> 1: a smaller\n"
+        "worst case than h = 1): a ratio of worst cases at one N, not a speed of convergence."
     )
     if failed:
         print(
