@@ -51,9 +51,18 @@ def _writable_folder(path: Path, text: str, option: str) -> None:
     anc = _nearest_existing(path)
     if not anc.is_dir():
         raise InputError(f"Cannot write {option} {text!r}: {str(anc)!r} is not a folder.")
-    read_only = hasattr(os, "statvfs") and os.statvfs(anc).f_flag & getattr(os, "ST_RDONLY", 1)
-    if read_only or not os.access(anc, os.W_OK | os.X_OK):
+    if not os.access(anc, os.W_OK | os.X_OK):
         raise InputError(f"Cannot write {option} {text!r}: the folder {str(anc)!r} is not writable.")
+    # Permissions do not tell everything (root, read-only mounts, /proc): create and remove a
+    # probe file, which leaves nothing behind.
+    try:
+        fd, probe = tempfile.mkstemp(dir=anc, prefix=".pepstep-probe-")
+    except OSError as exc:
+        raise InputError(
+            f"Cannot write {option} {text!r}: the folder {str(anc)!r} is not writable ({exc.strerror})."
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def check_output_path(path, option: str, *, plot: bool = False, folder: bool = False) -> Path:
@@ -80,12 +89,8 @@ def check_output_path(path, option: str, *, plot: bool = False, folder: bool = F
         raise InputError(f"The {option} path must be a file name. Got {text!r}.")
     p = Path(text).expanduser()
     if folder:
-        if p.exists():
-            if not p.is_dir():
-                raise InputError(f"The {option} {text!r} is not a folder.")
-            if not os.access(p, os.W_OK | os.X_OK):
-                raise InputError(f"The {option} folder {text!r} is not writable.")
-            return p
+        if p.exists() and not p.is_dir():
+            raise InputError(f"The {option} {text!r} is not a folder.")
         _writable_folder(p, text, option)
         return p
     if text.endswith(("/", os.sep)) or p.is_dir():

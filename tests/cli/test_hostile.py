@@ -246,6 +246,8 @@ BAD_FILES = [
     ("afile.txt/sub/x.json", "not a folder"),
     ("", "file name"),
     ("  ", "file name"),
+    ("/proc/pepstep-hostile.json", "not writable"),
+    ("/proc/no/such/x.json", "not writable"),
 ]
 #: Bad output paths for a plot option.
 BAD_PLOTS = [(p.replace(".json", ".png"), w) for p, w in BAD_FILES] + [
