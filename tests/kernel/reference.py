@@ -64,16 +64,30 @@ def scale(measure, init, L, R) -> F:
 
 def worst_case_valid(obj: dict) -> bool:
     """Does the worst-case certificate (its JSON object) prove ``measure <= rate``?"""
+    parts = worst_case_parts(obj)
+    if parts is None:
+        return False
+    S, coef, target = parts
+    if coef != target:
+        return False
+    if F(obj["rate"]) != F(obj["tau"]) * scale(obj["measure"], obj["init"], F(obj["L"]), F(obj["R"])):
+        return False
+    return ldl_psd(S)
+
+
+def worst_case_parts(obj: dict):
+    """``(S, coefficients of f_0..f_N, the measure's coefficients)`` pair by pair, or None when a
+    field is outside its range."""
     cls, measure, init = obj["class"], obj["measure"], obj["init"]
     L, mu, R = F(obj["L"]), F(obj["mu"]), F(obj["R"])
     steps = [F(h) for h in obj["steps"]]
     n, has_min = len(steps), cls != "nonconvex"
     if L <= 0 or R <= 0 or any(h <= 0 for h in steps):
-        return False
+        return None
     if not (0 < mu < L if cls == "strongly-convex" else mu == 0):
-        return False
+        return None
     if cls == "nonconvex" and (init != "fgap" or measure in ("fgap", "dist")):
-        return False
+        return None
     d, off = (n + 2, 1) if has_min else (n + 1, 0)
 
     def x(k):
@@ -94,16 +108,16 @@ def worst_case_valid(obj: dict) -> bool:
     for key, val in obj["multipliers"].items():
         i, j = (p if p == "*" else int(p) for p in key.split(","))
         if (not has_min and "*" in (i, j)) or i == j or any(p != "*" and not 0 <= p <= n for p in (i, j)):
-            return False
+            return None
         if obj["support"] == "consecutive" and "*" not in (i, j) and abs(i - j) != 1:
-            return False
+            return None
         lam[(i, j)] = F(val)
     nu = {int(k): F(v) for k, v in obj.get("nu", {}).items()} if measure == "mingradnorm" else {}
     tau = F(obj["tau"])
     if tau < 0 or any(v < 0 for v in lam.values()) or any(v < 0 for v in nu.values()):
-        return False
+        return None
     if measure == "mingradnorm" and sum(nu.values()) != 1:
-        return False
+        return None
     kappa = F(mu) / L if has_min else F(-1)
     c = 1 / (2 * (1 - kappa))
     S = [[F(0)] * d for _ in range(d)]
@@ -135,11 +149,7 @@ def worst_case_valid(obj: dict) -> bool:
     else:
         for k, w in nu.items():
             _add(S, _outer(g(k), g(k)), -w)
-    if coef != target:
-        return False
-    if F(obj["rate"]) != tau * scale(measure, init, L, R):
-        return False
-    return ldl_psd(S)
+    return S, coef, target
 
 
 def cyclic_valid(obj: dict) -> bool:

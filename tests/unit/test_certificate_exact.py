@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-import re
 from fractions import Fraction as F
 
 import pytest
@@ -27,6 +26,7 @@ from pepstep.certificate import (
     verify,
 )
 from pepstep.errors import CertificateFormatError
+from tests.kernel import reference
 
 HALF = F(1, 2)
 
@@ -45,58 +45,9 @@ def _frac_matrix(M):
 
 def _reference_slack(c: Certificate):
     """``S`` pair by pair with Python fractions, straight from the interpolation inequality
-    (DESIGN.md section 1), as an independent cross-check of the matrix-form assembly."""
-    n, has_min = len(c.steps), c.function_class != "nonconvex"
-    d = n + 2 if has_min else n + 1
-    off = 1 if has_min else 0
-    kappa = F(-1) if not has_min else F(c.mu) / F(c.L)
-
-    def x(k):
-        v = [F(0)] * d
-        if k == "*":
-            return v
-        if has_min:
-            v[0] = F(1)
-        for m in range(k):
-            v[m + off] -= F(c.steps[m])
-        return v
-
-    def g(k):
-        v = [F(0)] * d
-        if k != "*":
-            v[k + off] = F(1)
-        return v
-
-    def outer(a, b):
-        return [[a[r] * b[s] for s in range(d)] for r in range(d)]
-
-    S = [[F(0)] * d for _ in range(d)]
-
-    def add(M, w):
-        for r in range(d):
-            for s in range(d):
-                S[r][s] += w * M[r][s]
-
-    cc = 1 / (2 * (1 - kappa))
-    for (i, j), lam in c.multipliers.items():
-        u = g(j)
-        v = [a - b for a, b in zip(x(i), x(j))]
-        dg = [a - b for a, b in zip(g(i), g(j))]
-        uv, dv = outer(u, v), outer(dg, v)
-        add([[(uv[r][s] + uv[s][r]) / 2 for s in range(d)] for r in range(d)], lam)
-        add(outer(dg, dg), lam * cc)
-        add(outer(v, v), lam * cc * kappa)
-        add([[(dv[r][s] + dv[s][r]) / 2 for s in range(d)] for r in range(d)], -2 * lam * cc * kappa)
-    if has_min and c.init == "dist":
-        S[0][0] += c.tau
-    if c.measure == "gradnorm":
-        add(outer(g(n), g(n)), F(-1))
-    elif c.measure == "dist":
-        add(outer(x(n), x(n)), F(-1))
-    elif c.measure == "mingradnorm":
-        for k, w in c.nu.items():
-            add(outer(g(k), g(k)), -w)
-    return S
+    (DESIGN.md section 1; :mod:`tests.kernel.reference`), as an independent cross-check of the
+    kernel's matrix-form assembly."""
+    return reference.worst_case_parts(json.loads(c.to_json()))[0]
 
 
 CASES = [
