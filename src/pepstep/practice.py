@@ -692,6 +692,10 @@ class HypergradientMethod:
     label: str = "hypergradient"
 
 
+#: Deepest hypergradient stack :func:`parse_method` accepts.
+MAX_HYPER_DEPTH = 1000
+
+
 def parse_method(text: str) -> ScheduleMethod | HypergradientMethod:
     """Parse a method spec.
 
@@ -751,6 +755,12 @@ def _parse_hypergradient(text: str, rest: str) -> HypergradientMethod:
         )
     if values["depth"] < 0:
         raise InputError(f"The 'depth' must be an integer >= 0. Got depth={values['depth']} in {text!r}.")
+    if values["depth"] > MAX_HYPER_DEPTH:
+        raise InputError(
+            f"The 'depth' must be at most {MAX_HYPER_DEPTH} (each level costs memory and work at every "
+            f"iteration; stacks of a few levels are what the references study). "
+            f"Got depth={values['depth']} in {text!r}."
+        )
     for nm in ("alpha0", "hyper_step"):
         if nm in values and not (math.isfinite(values[nm]) and values[nm] > 0):
             raise InputError(
