@@ -7,11 +7,21 @@ a rate or a fractal pattern of steps.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_spec_values", "plot_schedules", "plot_worst_case_vs_n", "fit_exponent"]
+__all__ = [
+    "plot_spec_values",
+    "plot_schedules",
+    "plot_steps",
+    "plot_worst_case_vs_n",
+    "fit_exponent",
+    "spec_caption",
+    "SUMMARY_CAPTIONS",
+    "KNOWN_EXPONENTS",
+]
 
 
 def _pyplot():
@@ -23,57 +33,126 @@ def _pyplot():
     return plt
 
 
-def fit_exponent(ns, values) -> float:
-    """Least-squares slope ``p`` of ``log value = c - p log N``."""
-    return float(-np.polyfit(np.log(np.asarray(ns, float)), np.log(np.asarray(values, float)), 1)[0])
+#: Rate exponents known in closed form, drawn beside the fitted tail (worst case ~ N^-p).
+KNOWN_EXPONENTS = {
+    "constant h = 1": (1.0, "1/(4N+2): exponent 1"),
+    "best constant h": (1.0, "exponent 1"),
+    "silver": (math.log2(1.0 + math.sqrt(2.0)), "log2(1 + sqrt 2) = 1.2716"),
+}
+#: Points of each curve the tail exponent is fitted over.
+TAIL_POINTS = 3
+#: Relative errors below this are drawn at it (a solver cannot resolve less).
+REL_ERR_FLOOR = 1e-12
+
+#: Captions of the figures ``pepstep figures`` draws (also listed in results/README.md).
+SUMMARY_CAPTIONS = {
+    "schedule_shapes.png": (
+        "the steps h_k (units 1/L) of silver (n = 63), Grimmer's t = 63 pattern and BnB-PEP's N = 50 "
+        "vector, on a log axis from 0.5; the dashed line h = 2 is the longest step that never "
+        "increases f on its own."
+    ),
+    "worst_case_vs_n.png": (
+        "exact worst case of f(x_N) - f* from |x_0 - x*| <= R [L R^2] against N (log-log); the "
+        "legend gives each family's exponent fitted over its last 3 points, with the known "
+        "exponent (dashed lines through the last point) where one is proved. The repeated Grimmer "
+        "pattern stays high: its certified rate L D^2/(avg T) measures the start by the sublevel "
+        "radius D, which R does not bound."
+    ),
+}
+
+
+def fit_exponent(ns, values, tail: int | None = None) -> float:
+    """Least-squares slope ``p`` of ``log value = c - p log N`` (over the last ``tail`` points).
+
+    >>> round(fit_exponent([10, 20, 40], [1 / 42, 1 / 82, 1 / 162]), 3)
+    0.974
+    """
+    ns, values = np.asarray(ns, float), np.asarray(values, float)
+    if tail is not None:
+        ns, values = ns[-tail:], values[-tail:]
+    return float(-np.polyfit(np.log(ns), np.log(values), 1)[0])
+
+
+def spec_caption(spec) -> str:
+    """The caption of a spec's figure (drawn under it and listed in results/README.md)."""
+    ref = spec.reference_label
+    if spec.kind == "long_step":
+        return (
+            "top: certified average step of each cyclic pattern (pepstep's exact certificate, o) and "
+            f"the {ref} one (x), units 1/L; middle: their relative error against the tolerance "
+            "(dashed); bottom: at the horizon T of the repeated pattern, its exact worst case from "
+            "|x_0 - x*| <= R [L R^2] beside the cyclic guarantee's tail 1/(avg T) [L D^2, D >= R "
+            "the initial sublevel radius]: two measures of the start, not one bound against another."
+        )
+    text = (
+        f"top: pepstep's exact PEP value (o) and the {ref} value (x) of each row, in "
+        f"{_unit(spec)}; below: their relative error |pepstep - {ref}| / {ref} against the "
+        "tolerance of the printed digits (dashed)"
+    )
+    if spec.kind == "worst_case" and any(r.beside is not None for r in spec.rows):
+        text += (
+            "; bottom: pepstep's optimized schedule against the published one, in % of the published "
+            "schedule's worst case (negative: pepstep's is smaller)"
+        )
+    return text + "."
+
+
+def _rel_err_panel(ax, x, rows) -> None:
+    rel = np.array([np.nan if r.rel_err is None else max(r.rel_err, REL_ERR_FLOOR) for r in rows], float)
+    colors = ["tab:blue" if r.match else "tab:red" for r in rows]
+    ax.scatter(x, rel, c=colors, s=28, zorder=3)
+    rtol = np.array([r.rtol for r in rows], float)
+    ax.step(np.r_[x - 0.5, x[-1] + 0.5], np.r_[rtol, rtol[-1]], where="post", ls="--", color="0.4", lw=1)
+    ax.set_yscale("log")
+    ax.set_ylabel("relative error\n(dashed: tolerance)")
+    finite = rel[np.isfinite(rel)]
+    low = min(finite.min() if finite.size else 1e-9, rtol.min()) / 10
+    ax.set_ylim(low, max(rtol.max(), finite.max() if finite.size else 0) * 10)
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def _short_source(source) -> str:
+    """``Taylor et al. 2018`` from a spec's source."""
+    first = source.authors.split(",")[0].split(" and ")[0].split()[-1]
+    more = "," in source.authors or " and " in source.authors
+    return f"{first}{' et al.' if more else ''} {source.year}"
+
+
+def _caption(fig, text: str, width: int = 120) -> None:
+    fig.supxlabel(_wrap(text, width), x=0.01, ha="left", fontsize=7.5, color="0.25")
 
 
 def plot_spec_values(result, path) -> Path:
-    """Published vs pepstep values of one spec, by row (log scale)."""
+    """A spec's figure: values by row, their relative error, and what the spec shows beside."""
+    if result.spec.kind == "long_step":
+        return _plot_long_step(result, path)
     plt = _pyplot()
     spec = result.spec
     rows = result.rows
     x = np.arange(len(rows))
     beside = np.array([r.beside_pepstep if r.beside_pepstep is not None else np.nan for r in rows], float)
     show_beside = spec.kind == "worst_case" and not np.all(np.isnan(beside))  # same units as the rows
-    width = max(6.0, 0.45 * len(rows) + 3)
-    if show_beside:
-        fig, (ax, ax2) = plt.subplots(
-            2, 1, figsize=(width, 6.4), sharex=True, height_ratios=(2, 1), constrained_layout=True
-        )
-    else:
-        fig, ax = plt.subplots(figsize=(width, 4.2), constrained_layout=True)
-    pep = [r.pepstep if r.pepstep is not None else np.nan for r in rows]
+    width = max(7.0, 0.45 * len(rows) + 3)
+    ratios = (2, 1, 1) if show_beside else (2, 1)
+    fig, axes = plt.subplots(
+        len(ratios),
+        1,
+        figsize=(width, 2.4 * len(ratios) + 1.6),
+        sharex=True,
+        height_ratios=ratios,
+        constrained_layout=True,
+    )
+    ax = axes[0]
+    pep = np.array([r.pepstep if r.pepstep is not None else np.nan for r in rows], float)
     ax.plot(x, pep, "o", ms=7, color="tab:blue", label="pepstep (exact PEP)")
-    pub = [r.published if r.published is not None else np.nan for r in rows]
+    pub = np.array([r.published if r.published is not None else np.nan for r in rows], float)
+    ref = spec.reference_label
     if not np.all(np.isnan(pub)):
-        ax.plot(x, pub, "x", ms=9, mew=2, color="tab:orange", label="published")
-    bound = [r.upper_bound if r.upper_bound is not None else np.nan for r in rows]
+        label = ref if ref != "published" else f"published ({_short_source(spec.source)})"
+        ax.plot(x, pub, "x", ms=9, mew=2, color="tab:orange", label=label)
+    bound = np.array([r.upper_bound if r.upper_bound is not None else np.nan for r in rows], float)
     if not np.all(np.isnan(bound)):
         ax.plot(x, bound, "v", ms=7, color="tab:green", label="published upper bound")
-    if show_beside:
-        ax.plot(
-            x, beside, "^", ms=7, color="tab:purple", label="beside: pepstep-optimized schedule (exact PEP)"
-        )
-        diff = 100.0 * (beside / np.asarray(pep, float) - 1.0)
-        ax2.bar(x, diff, color=np.where(diff <= 0, "tab:purple", "tab:red"), width=0.6)
-        ax2.axhline(0.0, color="black", lw=0.8)
-        ax2.set_ylabel("optimized vs published\nschedule [%]")
-        ax2.grid(True, axis="y", alpha=0.3)
-        finite = diff[np.isfinite(diff)]
-        if finite.size:
-            ax2.set_ylim(min(1.35 * finite.min(), -0.5), max(1.35 * finite.max(), 0.5))
-        for xi, v in zip(x, diff):
-            if np.isfinite(v):
-                below = -10 if v < 0 else 3
-                ax2.annotate(
-                    f"{v:+.2f}" if abs(v) >= 0.005 else "0",
-                    (xi, v),
-                    textcoords="offset points",
-                    xytext=(0, below),
-                    ha="center",
-                    fontsize=7,
-                )
     for xi, r in zip(x, rows):
         if not r.match:
             ax.annotate(
@@ -86,11 +165,108 @@ def plot_spec_values(result, path) -> Path:
                 fontsize=8,
             )
     ax.set_yscale("log")
-    (ax2 if show_beside else ax).set_xticks(x, [r.label for r in rows], rotation=60, ha="right", fontsize=8)
     ax.set_ylabel(_unit_label(spec))
-    ax.set_title(_wrap(spec.claim, 90), fontsize=9)
+    ax.set_title(_wrap(spec.claim, 100), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="best")
+    _rel_err_panel(axes[1], x, rows)
+    if show_beside:
+        ax2 = axes[2]
+        ax.plot(x, beside, "^", ms=6, color="tab:purple", label="pepstep-optimized schedule (exact PEP)")
+        ax.legend(fontsize=8, loc="best")
+        diff = 100.0 * (beside / pep - 1.0)
+        ax2.bar(x, diff, color=np.where(diff <= 0, "tab:purple", "tab:red"), width=0.6)
+        ax2.axhline(0.0, color="black", lw=0.8)
+        ax2.set_ylabel("optimized vs\npublished [%]")
+        ax2.grid(True, axis="y", alpha=0.3)
+        finite = diff[np.isfinite(diff)]
+        if finite.size:
+            ax2.set_ylim(min(1.35 * finite.min(), -0.5), max(1.35 * finite.max(), 0.5))
+        for xi, v in zip(x, diff):
+            if np.isfinite(v):
+                ax2.annotate(
+                    f"{v:+.2f}" if abs(v) >= 0.005 else "0",
+                    (xi, v),
+                    textcoords="offset points",
+                    xytext=(0, -10 if v < 0 else 3),
+                    ha="center",
+                    fontsize=7,
+                )
+    axes[-1].set_xticks(x, [r.label for r in rows], rotation=60, ha="right", fontsize=8)
+    _caption(fig, "Figure: " + spec_caption(spec), int(width * 14))
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return Path(path)
+
+
+def _plot_long_step(result, path) -> Path:
+    plt = _pyplot()
+    spec = result.spec
+    speed = [r for r in result.rows if r.label.startswith("speed-up")]
+    rows = [r for r in result.rows if not r.label.startswith("speed-up")]
+    x = np.arange(len(rows))
+    fig, (ax, axe, axb) = plt.subplots(
+        3, 1, figsize=(8.5, 8.8), sharex=True, height_ratios=(2, 1, 2), constrained_layout=True
+    )
+    avg = np.array([r.pepstep if r.pepstep is not None else np.nan for r in rows], float)
+    pub = np.array([r.published if r.published is not None else np.nan for r in rows], float)
+    ax.plot(x, avg, "o", ms=7, color="tab:blue", label="pepstep: certified average step (exact certificate)")
+    ax.plot(
+        x,
+        pub,
+        "x",
+        ms=9,
+        mew=2,
+        color="tab:orange",
+        label=f"{spec.reference_label} average step ({_short_source(spec.source)})",
+    )
+    ax.axhline(2.0, ls=":", color="0.4", lw=1)
+    ax.annotate(
+        "2: the classic rate L D^2/(2T) of h = 1",
+        (x[0], 2.0),
+        textcoords="offset points",
+        xytext=(0, 4),
+        fontsize=7,
+        color="0.3",
+    )
+    ax.set_ylabel("average step  [1/L]\n(rate L D^2/(avg T))")
+    ax.set_ylim(0, np.nanmax(np.r_[avg, pub]) * 1.15)
+    title = _wrap(spec.claim, 100)
+    if speed and speed[0].pepstep is not None:
+        sp = speed[0]
+        title += f"\nspeed-up over h = 1 ({sp.label[len('speed-up over h = 1 ') :].strip('()')}): pepstep {sp.pepstep:.3f}, "
+        title += f"{spec.reference_label} {sp.published:g} (average / 2)"
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    _rel_err_panel(axe, x, rows)
+    fin = np.array([r.beside_pepstep if r.beside_pepstep is not None else np.nan for r in rows], float)
+    tail = np.array([r.beside_reference if r.beside_reference is not None else np.nan for r in rows], float)
+    axb.plot(
+        x,
+        fin,
+        "^",
+        ms=7,
+        color="tab:red",
+        label="exact worst case of f(x_T) - f* from |x_0 - x*| <= R  [L R^2]",
+    )
+    axb.plot(x, tail, "s", ms=6, color="tab:green", label="cyclic guarantee's tail 1/(avg T)  [L D^2]")
+    for xi, r in zip(x, rows):
+        if r.beside_steps:
+            axb.annotate(
+                f"T = {r.beside_steps}",
+                (xi, fin[xi] if np.isfinite(fin[xi]) else tail[xi]),
+                textcoords="offset points",
+                xytext=(0, 6),
+                ha="center",
+                fontsize=7,
+            )
+    axb.set_yscale("log")
+    axb.set_ylabel("at the horizon T\n[L R^2] or [L D^2]")
+    axb.grid(True, which="both", alpha=0.3)
+    axb.legend(fontsize=8, loc="lower left")
+    axb.set_xticks(x, [r.label for r in rows], rotation=0, fontsize=8)
+    _caption(fig, "Figure: " + spec_caption(spec), 125)
     fig.savefig(path, dpi=130)
     plt.close(fig)
     return Path(path)
@@ -106,6 +282,13 @@ def _plain_log_ticks(ax) -> None:
     ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
 
 
+def _unit(spec) -> str:
+    unit = {"fgap": "L R^2", "gradnorm": "L^2 R^2", "dist": "R^2", "mingradnorm": "L^2 R^2"}[spec.measure]
+    if spec.init == "fgap":
+        unit = {"fgap": "Delta", "dist": "Delta / L"}.get(spec.measure, "L Delta")
+    return unit
+
+
 def _unit_label(spec) -> str:
     measure = {
         "fgap": "f(x_N) - f*",
@@ -113,10 +296,7 @@ def _unit_label(spec) -> str:
         "dist": "|x_N - x*|^2",
         "mingradnorm": "min_k |grad f(x_k)|^2",
     }[spec.measure]
-    unit = {"fgap": "L R^2", "gradnorm": "L^2 R^2", "dist": "R^2", "mingradnorm": "L^2 R^2"}[spec.measure]
-    if spec.init == "fgap":
-        unit = {"fgap": "Delta", "dist": "Delta / L"}.get(spec.measure, "L Delta")
-    return f"worst case of {measure}  [/ {unit}]"
+    return f"worst case of {measure}  [{_unit(spec)}]"
 
 
 def _wrap(text: str, width: int) -> str:
@@ -125,48 +305,92 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
+def _step_bars(ax, steps) -> None:
+    """Bars of normalized steps on a log axis from 0.5 (a 1.41 bar is plainly visible)."""
+    steps = np.asarray(steps, float)
+    ax.bar(np.arange(steps.size), steps, width=0.85, color="tab:blue")
+    ax.set_yscale("log")
+    ax.set_ylim(0.5, max(steps.max(), 2.0) * 1.6)
+    _plain_log_ticks(ax)
+    ax.axhline(2.0, ls="--", color="0.35", lw=0.9)
+    ax.set_ylabel("h_k  [1/L]")
+    ax.grid(True, axis="y", which="major", alpha=0.3)
+
+
 def plot_schedules(schedules: dict, path, title: str = "Step-size schedules") -> Path:
-    """Bar charts of several schedules' steps on a log scale, one panel each."""
+    """Bar charts of several schedules' steps (log axis from 0.5), one panel each, with a caption."""
     plt = _pyplot()
     n = len(schedules)
-    fig, axes = plt.subplots(n, 1, figsize=(9, 2.2 * n + 0.6), constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(n, 1, figsize=(9, 2.2 * n + 1.2), constrained_layout=True, squeeze=False)
     for ax, (name, steps) in zip(axes[:, 0], schedules.items()):
         steps = np.asarray(steps, float)
-        ax.bar(np.arange(steps.size), steps, width=0.85, color="tab:blue")
-        ax.set_yscale("log")
-        _plain_log_ticks(ax)
-        ax.set_ylabel("h_k (x 1/L)")
+        _step_bars(ax, steps)
         ax.set_title(
             f"{name}  (N = {steps.size}, max {steps.max():.3g}, average {steps.mean():.3g})", fontsize=9
         )
-        ax.grid(True, axis="y", which="both", alpha=0.3)
+    axes[0, 0].annotate(
+        "h = 2",
+        (1.0, 2.0),
+        xycoords=("axes fraction", "data"),
+        xytext=(3, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize=7,
+        color="0.35",
+    )
     axes[-1, 0].set_xlabel("iteration k")
     fig.suptitle(title, fontsize=11)
+    _caption(fig, "Figure: " + SUMMARY_CAPTIONS["schedule_shapes.png"], 130)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_steps(steps, path, title: str, caption: str = "") -> Path:
+    """One schedule's steps as bars (log axis from 0.5, dashed h = 2), e.g. an optimized schedule."""
+    plt = _pyplot()
+    steps = np.asarray(steps, float)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.16 * steps.size + 3.0), 4.2), constrained_layout=True)
+    _step_bars(ax, steps)
+    ax.set_xlabel("iteration k")
+    ax.set_title(title, fontsize=10)
+    if caption:
+        _caption(fig, caption, 130)
     fig.savefig(path, dpi=130)
     plt.close(fig)
     return Path(path)
 
 
 def plot_worst_case_vs_n(series: dict, path, title: str = "Worst case versus N") -> Path:
-    """Log-log worst case (normalized by L R^2) against N, one line per schedule family,
-    with the fitted exponent in the legend."""
+    """Log-log worst case (units L R^2) against N, one line per family; the legend gives the
+    exponent fitted over the last ``TAIL_POINTS`` points and the known one, drawn dashed."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 5.2), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(8.5, 6.4), constrained_layout=True)
     markers = "osD^v<>p*"
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, (name, (ns, values)) in enumerate(series.items()):
         ns, values = np.asarray(ns, float), np.asarray(values, float)
         ok = np.isfinite(values) & (values > 0)
         if ok.sum() == 0:
             continue
+        color = colors[k % len(colors)]
         label = name
-        if ok.sum() >= 3:
-            label += f"  (fit: N^-{fit_exponent(ns[ok], values[ok]):.3f})"
-        ax.loglog(ns[ok], values[ok], marker=markers[k % len(markers)], label=label)
+        if ok.sum() >= TAIL_POINTS:
+            label += f"  (tail fit N^-{fit_exponent(ns[ok], values[ok], TAIL_POINTS):.3f}"
+            known = KNOWN_EXPONENTS.get(name)
+            if known is not None:
+                p, text = known
+                label += f"; known {text}"
+                nn = np.array([ns[ok][0], ns[ok][-1]])
+                ax.loglog(nn, values[ok][-1] * (nn / nn[-1]) ** -p, ls="--", lw=1, color=color)
+            label += ")"
+        ax.loglog(ns[ok], values[ok], marker=markers[k % len(markers)], color=color, label=label)
     ax.set_xlabel("number of steps N")
-    ax.set_ylabel("worst case of f(x_N) - f*  [/ L R^2]")
-    ax.set_title(title)
+    ax.set_ylabel("worst case of f(x_N) - f*  [L R^2]")
+    ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=7.5, loc="lower left")
+    _caption(fig, "Figure: " + SUMMARY_CAPTIONS["worst_case_vs_n.png"], 120)
     fig.savefig(path, dpi=130)
     plt.close(fig)
     return Path(path)

@@ -3,8 +3,14 @@
 :func:`reproduce` computes every row of a :class:`~pepstep.spec.Spec` with pepstep's own
 PEP and compares it with the published number; :func:`write_outputs` writes
 ``NAME.csv``, ``NAME.json`` (with provenance) and ``NAME.png``; :func:`write_index`
-writes ``README.md``, an index of every result in the folder. A row that does not match
-is reported as ``differs`` with the spec's note: a wrong number is never hidden.
+writes ``README.md``, an index of every result in the folder, one section per claim. A row
+that does not match is reported as ``differs`` with the spec's note: a wrong number is
+never hidden.
+
+pepstep never overwrites a file it did not write: every file written into an output folder
+is listed in that folder's ``MANIFEST`` (``.pepstep-manifest.json``), and
+:func:`check_manifest` refuses, before any computation, a folder where a file pepstep would
+write exists without being listed there (a user's own ``README.md``, say).
 """
 
 from __future__ import annotations
@@ -29,7 +35,74 @@ from .schedules import constant
 from .solve import RTOL_GAP, TOL_DUAL, TOL_FEAS, Status, worst_case
 from .spec import Spec
 
-__all__ = ["RowResult", "SpecResult", "reproduce", "write_outputs", "write_index", "provenance"]
+__all__ = [
+    "MANIFEST",
+    "RowResult",
+    "SpecResult",
+    "reproduce",
+    "write_outputs",
+    "write_index",
+    "provenance",
+    "planned_outputs",
+    "check_manifest",
+    "record_outputs",
+    "summary_points",
+]
+
+#: The list of files pepstep wrote into an output folder (names relative to the folder).
+MANIFEST = ".pepstep-manifest.json"
+#: Written by :func:`write_index`.
+INDEX = "README.md"
+
+
+def _manifest(out: Path) -> set:
+    path = out / MANIFEST
+    if not path.exists():
+        return set()
+    try:
+        data = json.loads(path.read_text())
+        return {str(name) for name in data["files"]}
+    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        raise InputError(
+            f"The manifest {str(path)!r} is unreadable: remove it only if every file it listed "
+            "may be overwritten."
+        ) from None
+
+
+def planned_outputs(specs, *, figure: bool = True) -> list[str]:
+    """Names of the files :func:`write_outputs` and :func:`write_index` write for ``specs``."""
+    names = []
+    for spec in specs:
+        names += [f"{spec.name}.csv", f"{spec.name}.json"]
+        if figure and spec.figure == "values":
+            names.append(f"{spec.name}.png")
+    return names + [INDEX]
+
+
+def check_manifest(out_dir, names) -> None:
+    """Refuse (:class:`InputError`) if a file of ``names`` exists in ``out_dir`` but pepstep did
+    not write it (it is not in the folder's :data:`MANIFEST`). Call before computing."""
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise InputError(f"The output folder {str(out)!r} does not exist.")
+    known = _manifest(out)
+    foreign = [n for n in names if (out / n).exists() and n not in known]
+    if foreign:
+        listed = ", ".join(repr(str(out / n)) for n in foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+        raise InputError(
+            f"Refusing to overwrite {listed}: pepstep did not write {'it' if len(foreign) == 1 else 'them'} "
+            f"(not listed in {str(out / MANIFEST)!r}). Choose another --out folder or move the file."
+        )
+
+
+def record_outputs(out_dir, paths) -> None:
+    """Add ``paths`` (files just written into ``out_dir``) to the folder's :data:`MANIFEST`."""
+    out = Path(out_dir)
+    known = _manifest(out)
+    new = known | {Path(p).name for p in paths}
+    if new != known or not (out / MANIFEST).exists():
+        doc = {"written_by": "pepstep (reproduce, figures)", "files": sorted(new)}
+        write_atomic(out / MANIFEST, json.dumps(doc, indent=1) + "\n")
 
 
 @dataclass(frozen=True)
@@ -289,14 +362,19 @@ def _csv_text(result: SpecResult) -> str:
 def write_outputs(result: SpecResult, out_dir, *, figure: bool = True) -> list[Path]:
     """Write ``NAME.csv``, ``NAME.json`` and (unless disabled) ``NAME.png``; return their paths."""
     out = Path(out_dir)
-    if not out.is_dir():
-        raise InputError(f"The output folder {str(out)!r} does not exist.")
     spec = result.spec
+    figure = figure and spec.figure == "values"
+    check_manifest(out, planned_outputs([spec], figure=figure)[:-1])
     paths = [out / f"{spec.name}.csv", out / f"{spec.name}.json"]
     write_atomic(paths[0], _csv_text(result))
+    from .plots import spec_caption
+
     doc = {
         "name": spec.name,
         "claim": spec.claim,
+        "kind": spec.kind,
+        "reference_label": spec.reference_label,
+        "figure_caption": spec_caption(spec) if figure else None,
         "source": asdict(spec.source) | {"citation": spec.source.cite()},
         "problem": {
             "class": spec.function_class.kind,
@@ -321,12 +399,13 @@ def write_outputs(result: SpecResult, out_dir, *, figure: bool = True) -> list[P
         "provenance": provenance(result.solver),
     }
     write_atomic(paths[1], json.dumps(doc, indent=1, default=str) + "\n")
-    if figure and spec.figure == "values":
+    if figure:
         from .plots import plot_spec_values
 
         png = out / f"{spec.name}.png"
         plot_spec_values(result, png)
         paths.append(png)
+    record_outputs(out, paths)
     return paths
 
 
@@ -334,17 +413,60 @@ def _fmt(x) -> str:
     return "" if x is None else f"{x:.6g}"
 
 
+_UNITS = {"fgap": "L R^2", "gradnorm": "L^2 R^2", "dist": "R^2", "mingradnorm": "L^2 R^2"}
+_MEASURES = {
+    "fgap": "f(x_N) - f*",
+    "gradnorm": "|grad f(x_N)|^2",
+    "dist": "|x_N - x*|^2",
+    "mingradnorm": "min_k |grad f(x_k)|^2",
+}
+
+
+def _problem_text(doc: dict) -> str:
+    prob = doc.get("problem", {})
+    measure, init = prob.get("measure", "fgap"), prob.get("init", "dist")
+    if doc.get("kind") == "long_step":
+        return (
+            "rows: certified average step of the cyclic pattern (exact certificate); beside: the "
+            "exact worst case of f(x_N) - f* of the repeated pattern from |x_0 - x*| <= R [L R^2] "
+            "and the cyclic tail 1/(avg T) [L D^2, D the initial sublevel radius]"
+        )
+    start = "|x_0 - x*| <= R" if init == "dist" else "f(x_0) - f* <= Delta"
+    unit = _UNITS.get(measure, "") if init == "dist" else "in units of Delta"
+    mu = f", mu = {prob.get('mu')}" if prob.get("mu") else ""
+    return f"{prob.get('class', 'convex')} class{mu}, worst case of {_MEASURES.get(measure, measure)} from {start} [{unit}]"
+
+
+def _row_line(r: dict) -> str:
+    pub = _fmt(r.get("published")) or f"<= {_fmt(r.get('upper_bound'))}"
+    mark = "match" if r.get("match") else "**differs**"
+    note = f" ({r['note']})" if r.get("note") and not r.get("match") else ""
+    rel = "" if r.get("rel_err") is None else f"{r['rel_err']:.1e}"
+    beside = ""
+    if r.get("beside"):
+        text = r["beside"]
+        name = Path(text.split(":")[1]).stem if text.startswith("pattern:") else text
+        reps = text.rsplit(":", 1)[-1] if text.startswith("pattern:") else ""
+        beside = f"`{name}`" + (f" x{reps}" if reps and reps != "1" else "")
+        beside += f" (N = {r.get('beside_steps')}): {_fmt(r.get('beside_pepstep')) or 'failed'}"
+        if r.get("beside_reference"):
+            beside += f"; 1/(avg T) = {_fmt(r['beside_reference'])}"
+    return f"| {r['label']} | {pub} | {_fmt(r.get('pepstep'))} | {rel} | {mark}{note} | {beside} |"
+
+
 def write_index(out_dir) -> Path:
-    """Write ``README.md``: claim, source, published, pepstep, match, for every ``*.json`` result."""
+    """Write ``README.md``: one section per claim (its source once), a line per row, a caption
+    per figure, for every ``*.json`` result in the folder."""
     out = Path(out_dir)
+    check_manifest(out, [INDEX])
     lines = [
         "# Reproductions",
         "",
-        "Written by `pepstep reproduce` (`make results`); one row per reproduced number.",
-        "Values are in units of the measure with L = R = 1 unless the spec says otherwise.",
-        "",
-        "| claim | source | row | published | pepstep | match | beside: schedule, exact PEP |",
-        "|---|---|---|---|---|---|---|",
+        "Written by `pepstep reproduce` (`make results`): one section per published claim, its source",
+        "cited once, then one line per reproduced number. `rel. error` is |pepstep - published| /",
+        "published; `beside` is a related schedule's exact value, shown and not matched. Values are in",
+        "units of the measure with L = R = 1 (stated per section). Figures `pepstep figures` draws are",
+        "listed at the end.",
     ]
     for path in sorted(out.glob("*.json")):
         try:
@@ -353,70 +475,94 @@ def write_index(out_dir) -> Path:
             continue
         if not isinstance(doc, dict) or "rows" not in doc or "claim" not in doc:
             continue
-        cite = doc["source"].get("citation", "")
-        for r in doc["rows"]:
-            pub = _fmt(r.get("published")) or f"<= {_fmt(r.get('upper_bound'))}"
-            mark = "match" if r.get("match") else "**differs**"
-            note = f" ({r['note']})" if r.get("note") and not r.get("match") else ""
-            beside = ""
-            if r.get("beside"):
-                beside = f"`{Path(r['beside'].split(':')[1]).stem if r['beside'].startswith('pattern:') else r['beside']}`"
-                beside += f" (N = {r.get('beside_steps')}): {_fmt(r.get('beside_pepstep')) or 'failed'}"
-                if r.get("beside_reference"):
-                    beside += f"; 1/(avg T) = {_fmt(r['beside_reference'])}"
-            lines.append(
-                f"| {doc['claim']} | {cite} | {r['label']} | {pub} | {_fmt(r.get('pepstep'))} | {mark}{note} | {beside} |"
-            )
+        rows = doc["rows"]
+        ok = sum(bool(r.get("match")) for r in rows)
+        ref = doc.get("reference_label", "published")
+        lines += [
+            "",
+            f"## {doc['name']}",
+            "",
+            doc["claim"] + ".",
+            "",
+            f"- Source: {doc['source'].get('citation', '')}.",
+            f"- Measured: {_problem_text(doc)}.",
+            f"- {ok} of {len(rows)} rows match; table `{doc['name']}.csv`, provenance in `{doc['name']}.json`.",
+        ]
+        png = out / f"{doc['name']}.png"
+        if png.exists():
+            caption = doc.get("figure_caption") or "published and pepstep values by row."
+            lines.append(f"- Figure `{png.name}`: {caption}")
+        lines += ["", f"| row | {ref} | pepstep | rel. error | match | beside |", "|---|---|---|---|---|---|"]
+        lines += [_row_line(r) for r in rows]
         ex = doc.get("exponent")
         if ex:
             mark = "match" if ex.get("match") else "**differs**"
             lines.append(
-                f"| {doc['claim']} | {cite} | rate exponent, last doubling (least-squares fit: "
-                f"{_fmt(ex.get('least_squares_fit'))}) | {_fmt(ex['published'])} +- {ex['atol']} | "
-                f"{_fmt(ex.get('last_doubling'))} | {mark} |"
+                f"| rate exponent, last doubling (least-squares fit {_fmt(ex.get('least_squares_fit'))}) | "
+                f"{_fmt(ex['published'])} +- {ex['atol']} | {_fmt(ex.get('last_doubling'))} |  | {mark} |  |"
             )
-    lines += ["", "Figures: `*.png` beside this file.", ""]
-    index = out / "README.md"
-    write_atomic(index, "\n".join(lines))
+    from .plots import SUMMARY_CAPTIONS
+
+    summary = [(name, text) for name, text in SUMMARY_CAPTIONS.items() if (out / name).exists()]
+    if summary:
+        lines += ["", "## Summary figures (`pepstep figures`)", ""]
+        lines += [f"- `{name}`: {text}" for name, text in summary]
+    index = out / INDEX
+    write_atomic(index, "\n".join(lines) + "\n")
+    record_outputs(out, [index])
     return index
 
 
-def summary_series(solver: str = "clarabel", *, max_steps: int = 63, patterns_dir=None) -> dict:
+def summary_points(max_steps: int = 63, patterns_dir=None) -> list[tuple]:
+    """The points of :func:`summary_series`: ``(family, N, schedule)`` (``None``: the best
+    constant step, found by a 1-D search), so that a caller can count them for progress."""
+    from .schedules import load_pattern, silver
+
+    points = [("constant h = 1", n, constant(1.0, n)) for n in (1, 2, 4, 8, 16, 32, 64) if n <= max_steps + 1]
+    points += [("best constant h", n, None) for n in (1, 2, 4, 8, 16) if n <= max_steps]
+    points += [("silver", 2**k - 1, silver(2**k - 1)) for k in range(1, 8) if 2**k - 1 <= max_steps]
+    if patterns_dir is not None:
+        pdir = Path(patterns_dir)
+        t7 = pdir / "grimmer2023_t7.json"
+        if t7.exists():
+            base = load_pattern(t7)
+            points += [
+                ("Grimmer t = 7 pattern, repeated (finite horizon)", 7 * r, base.repeat(r))
+                for r in (1, 2, 4, 8)
+                if 7 * r <= max_steps
+            ]
+        bnb = sorted(pdir.glob("bnbpep_n*.json"), key=lambda p: int(p.stem.removeprefix("bnbpep_n")))
+        points += [
+            ("BnB-PEP optimized", int(p.stem.removeprefix("bnbpep_n")), load_pattern(p))
+            for p in bnb
+            if int(p.stem.removeprefix("bnbpep_n")) <= max_steps
+        ]
+    return points
+
+
+def summary_series(
+    solver: str = "clarabel", *, max_steps: int = 63, patterns_dir=None, progress=None
+) -> dict:
     """Worst case versus N for the schedule families the reproductions compare.
 
-    Families: constant h = 1, the best constant step (1-D search over h), silver
-    (n = 2^k - 1), Grimmer's t = 7 long-step pattern repeated, and the BnB-PEP vectors.
-    Returns ``{name: (ns, values)}`` with values normalized by L R^2 (convex, fgap, dist).
+    Families (:func:`summary_points`): constant h = 1, the best constant step (1-D search over
+    h), silver (n = 2^k - 1), Grimmer's t = 7 long-step pattern repeated, and the BnB-PEP
+    vectors. Returns ``{name: (ns, values)}`` with values normalized by L R^2 (convex, fgap,
+    dist). ``progress``, if given, is called with no argument after each point.
     """
     from .pep import Problem
-    from .schedules import load_pattern, silver
 
     def value(schedule):
         # Dense solves: long-step patterns need O(N^2) pairs, where generation only adds rounds.
         wc = worst_case(Problem(schedule), solver, throw=False, method="full")
         return wc.value if wc.ok else float("nan")
 
-    ns = [n for n in (1, 2, 4, 8, 16, 32, 64) if n <= max_steps + 1]
-    series = {"constant h = 1": (ns, [value(constant(1.0, n)) for n in ns])}
-    opt_ns = [n for n in (1, 2, 4, 8, 16) if n <= max_steps]
-    series["best constant h"] = (opt_ns, [_optimal_constant(Problem, n, solver)[1] for n in opt_ns])
-    silver_ns = [2**k - 1 for k in range(1, 8) if 2**k - 1 <= max_steps]
-    series["silver"] = (silver_ns, [value(silver(n)) for n in silver_ns])
-    if patterns_dir is not None:
-        pdir = Path(patterns_dir)
-        t7 = pdir / "grimmer2023_t7.json"
-        if t7.exists():
-            base = load_pattern(t7)
-            reps = [r for r in (1, 2, 4, 8) if 7 * r <= max_steps]
-            series["Grimmer t = 7 pattern, repeated (finite horizon)"] = (
-                [7 * r for r in reps],
-                [value(base.repeat(r)) for r in reps],
-            )
-        bnb = sorted(pdir.glob("bnbpep_n*.json"), key=lambda p: int(p.stem.removeprefix("bnbpep_n")))
-        bnb = [p for p in bnb if int(p.stem.removeprefix("bnbpep_n")) <= max_steps]
-        if bnb:
-            series["BnB-PEP optimized"] = (
-                [int(p.stem.removeprefix("bnbpep_n")) for p in bnb],
-                [value(load_pattern(p)) for p in bnb],
-            )
+    series: dict = {}
+    for family, n, schedule in summary_points(max_steps, patterns_dir):
+        v = _optimal_constant(Problem, n, solver)[1] if schedule is None else value(schedule)
+        ns, values = series.setdefault(family, ([], []))
+        ns.append(n)
+        values.append(v)
+        if progress is not None:
+            progress()
     return series

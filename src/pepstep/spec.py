@@ -16,6 +16,9 @@ Schema (``schema_version = 1``)::
                                  # their certified average step compared with `published`)
     fast = true                  # part of the subset `make test` recomputes
     figure = "values"            # "values" (value vs N, log-log) or "none"
+    reference_label = "published"  # optional: what the rows' `published` numbers are, as the
+                                 # figures and results/README.md name them (e.g. values
+                                 # recorded from an earlier pepstep run, not printed in a paper)
     solver = "scs"               # optional: the solver and method this spec needs (they
     method = "full"              # override the command line's; e.g. silver at N = 127)
     [source]                     # authors, title, venue, year, where (theorem/table/row)
@@ -115,6 +118,7 @@ class Spec:
     exponent: ExponentCheck | None = None
     speedup: dict | None = None
     figure: str = "values"
+    reference_label: str = "published"
     solver: str | None = None
     method: str | None = None
     extra: dict = field(default_factory=dict)
@@ -277,6 +281,7 @@ def load_spec(path) -> Spec:
         exponent=exponent,
         speedup=speedup,
         figure=figure,
+        reference_label=_get(data, "reference_label", str, path, "", "published"),
         solver=solver,
         method=method,
     )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from ..errors import InputError
 from ..plots import plot_schedules, plot_worst_case_vs_n
-from ..reproduce import summary_series
+from ..reproduce import check_manifest, record_outputs, summary_points, summary_series, write_index
 from ..schedules import load_pattern, silver
 from .common import add_solver_argument
+
+FIGURES = ("schedule_shapes.png", "worst_case_vs_n.png")
 
 
 def register(sub) -> None:
@@ -19,6 +22,7 @@ def register(sub) -> None:
     p.add_argument(
         "--max-steps", type=int, default=63, help="largest N in the worst-case figure (default 63)"
     )
+    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     add_solver_argument(p)
     p.set_defaults(func=run)
 
@@ -29,6 +33,7 @@ def run(args) -> int:
         raise InputError(f"The output folder {str(out)!r} does not exist.")
     if args.max_steps < 1:
         raise InputError(f"--max-steps must be >= 1. Got {args.max_steps}.")
+    check_manifest(out, [*FIGURES, "README.md"])  # before any computation
     shapes = {"silver, n = 63 (Altschuler & Parrilo)": silver(63).steps}
     for name, label in (
         ("grimmer2023_t63.json", "Grimmer long-step pattern, t = 63"),
@@ -42,13 +47,22 @@ def run(args) -> int:
             shapes["pepstep optimize, N = 50"] = json.loads(optimized.read_text())["steps"]
         except (json.JSONDecodeError, KeyError, TypeError):
             pass
-    print(plot_schedules(shapes, out / "schedule_shapes.png", "Step-size schedules (log scale)"))
-    series = summary_series(args.solver, max_steps=args.max_steps, patterns_dir=patterns)
-    print(
-        plot_worst_case_vs_n(
-            series,
-            out / "worst_case_vs_n.png",
-            "Exact worst case of f(x_N) - f* (L-smooth convex, |x0 - x*| <= R)",
+    written = [plot_schedules(shapes, out / FIGURES[0], "Step-size schedules h_k [1/L] (log axis from 0.5)")]
+    record_outputs(out, written)
+    print(written[0])
+    from tqdm import tqdm
+
+    total = len(summary_points(args.max_steps, patterns))
+    with tqdm(total=total, desc="worst case vs N", unit="PEP", file=sys.stderr, disable=args.quiet) as bar:
+        series = summary_series(
+            args.solver, max_steps=args.max_steps, patterns_dir=patterns, progress=bar.update
         )
+    path = plot_worst_case_vs_n(
+        series,
+        out / FIGURES[1],
+        "Exact worst case of f(x_N) - f* over L-smooth convex f, |x_0 - x*| <= R  [L R^2]",
     )
+    record_outputs(out, [path])
+    print(path)
+    print(write_index(out))
     return 0

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ..reproduce import reproduce, write_index, write_outputs
+from ..reproduce import check_manifest, planned_outputs, reproduce, write_index, write_outputs
 from ..spec import load_spec
 from .common import add_method_arguments, add_solver_argument, check_outputs, dump_json, method_from_args
 
@@ -18,6 +18,7 @@ def register(sub) -> None:
     p.add_argument("--fast", action="store_true", help="only specs marked fast = true")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--json", action="store_true", help="print one JSON summary")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (rows done, ETA) on stderr")
     add_solver_argument(p)
     add_method_arguments(p)
     p.set_defaults(func=run)
@@ -32,19 +33,25 @@ def run(args) -> int:
     if not out.is_dir():
         raise InputError(f"The output folder {str(out)!r} does not exist.")
     check_outputs(args, {"out": ("--out", "folder")})
+    check_manifest(out, planned_outputs(specs, figure=not args.no_figures))  # files pepstep did not write
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=sum(len(s.rows) for s in specs), unit="row", file=sys.stderr, disable=args.quiet, leave=False
+    )
     summary = []
     for spec in specs:
         if not args.json:
-            print(f"{spec.name}: {spec.claim}", flush=True)
+            bar.write(f"{spec.name}: {spec.claim}")
+
+        bar.set_description(spec.name)
 
         def progress(row, quiet=args.json):
+            bar.update()
             if not quiet:
                 value = "-" if row.pepstep is None else f"{row.pepstep:.10g}"
                 mark = "match" if row.match else "DIFFERS"
-                print(
-                    f"  {row.label:<28} published {row.published!s:<22} pepstep {value:<18} {mark}",
-                    flush=True,
-                )
+                bar.write(f"  {row.label:<28} published {row.published!s:<22} pepstep {value:<18} {mark}")
 
         result = reproduce(spec, args.solver, progress=progress, method=method)
         paths = write_outputs(result, out, figure=not args.no_figures)
@@ -54,6 +61,7 @@ def run(args) -> int:
                 f"{spec.exponent.published} +- {spec.exponent.atol}; least-squares fit {result.exponent_fit:.4f}"
             )
         summary.append({"spec": spec.name, "all_match": result.all_match, "files": [str(p) for p in paths]})
+    bar.close()
     write_index(out)
     failed = [s["spec"] for s in summary if not s["all_match"]]
     if args.json:
