@@ -113,7 +113,8 @@ def _rel_err_panel(ax, x, rows) -> None:
 
 def _short_source(source) -> str:
     """``Taylor et al. 2018`` from a spec's source."""
-    first = source.authors.split(",")[0].split(" and ")[0].split()[-1]
+    words = source.authors.split(",")[0].split(" and ")[0].split()
+    first = " ".join(w for w in words if not w.endswith(".")) or words[-1]
     more = "," in source.authors or " and " in source.authors
     return f"{first}{' et al.' if more else ''} {source.year}"
 
@@ -223,9 +224,10 @@ def _plot_long_step(result, path) -> Path:
     ax.axhline(2.0, ls=":", color="0.4", lw=1)
     ax.annotate(
         "2: the classic rate L D^2/(2T) of h = 1",
-        (x[0], 2.0),
+        (x[-1], 2.0),
         textcoords="offset points",
-        xytext=(0, 4),
+        xytext=(0, -11),
+        ha="right",
         fontsize=7,
         color="0.3",
     )
@@ -264,7 +266,7 @@ def _plot_long_step(result, path) -> Path:
     axb.set_yscale("log")
     axb.set_ylabel("at the horizon T\n[L R^2] or [L D^2]")
     axb.grid(True, which="both", alpha=0.3)
-    axb.legend(fontsize=8, loc="lower left")
+    axb.legend(fontsize=8, loc="upper right")
     axb.set_xticks(x, [r.label for r in rows], rotation=0, fontsize=8)
     _caption(fig, "Figure: " + spec_caption(spec), 125)
     fig.savefig(path, dpi=130)

@@ -844,59 +844,80 @@ def schedule_bounds(
 
 
 def plot_practice(problem: SmoothProblem, traces, bounds: dict, path) -> None:
-    """Curves of ``f(x_k) - f*`` (log-log), one per method, with PEP bounds as markers.
+    """Curves of ``f(x_k) - f*`` (log-log) with PEP bounds as markers, in two panels.
 
-    ``bounds`` maps a trace's method label to its list of :class:`Bound`. Gaps at or below
-    the reference accuracy are drawn at a floor. Matplotlib is imported here (Agg backend).
+    Left: the fixed schedules, each with its PEP worst case ``w(h_0..h_{N-1}) L |x_0 - x*|^2``
+    at the checkpoints (``bounds`` maps a trace's method label to its :class:`Bound` list);
+    right: the adaptive (hypergradient) methods, with the first schedule repeated in grey as a
+    reference. Gaps at or below the reference accuracy are drawn at that floor and reported as
+    "<= floor", never as 0. Matplotlib is imported here (Agg backend).
     """
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     floor = max(1e-15, 1e-12 * abs(problem.f_star))
-    fig, ax = plt.subplots(figsize=(8, 6), layout="constrained")
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    any_bound = False
-    for i, t in enumerate(traces):
-        col = colors[i % len(colors)]
-        k = np.arange(1, t.f_gap.size)
-        gap = np.maximum(t.f_gap[1:], floor)
-        ax.plot(k, gap, color=col, lw=1.4, label=f"{t.method}  (final {t.final_gap:.2e})")
-        bs = [b for b in bounds.get(t.method, []) if b.N <= t.iters]
-        if bs:
-            any_bound = True
-            ax.plot(
-                [b.N for b in bs],
-                [b.value for b in bs],
-                ls="none",
-                marker="v",
-                ms=7,
-                mfc="none",
-                mec=col,
-                mew=1.4,
-            )
-    if any_bound:
-        ax.plot(
-            [],
-            [],
-            ls="none",
-            marker="v",
-            ms=7,
-            mfc="none",
-            mec="0.3",
-            mew=1.4,
-            label=r"PEP worst case $w(h_{0..N-1})\,L\,|x_0 - x^\star|^2$ (colour of its schedule)",
-        )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("iteration k")
-    ax.set_ylabel(r"$f(x_k) - f^\star$")
-    ax.set_title(
-        f"{problem.name}:  L = {problem.L:.4g},  |x0 - x*| = {problem.R:.3g},  f* = {problem.f_star:.6g}",
-        fontsize=10,
+    fixed = [t for t in traces if not t.method.startswith("hypergradient")]
+    adaptive = [t for t in traces if t.method.startswith("hypergradient")]
+    panels = [(fixed, "fixed schedules, with their PEP worst case (v)")]
+    if adaptive:
+        panels.append((adaptive, "adaptive step sizes (hypergradient)"))
+    panels = [(ts, title) for ts, title in panels if ts]
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(7.0 * len(panels), 6.2), layout="constrained", sharey=True, squeeze=False
     )
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    styles = ("-", "--", "-.", ":")
+
+    def final(t) -> str:
+        return f"<= {floor:.0e} (floor)" if t.final_gap <= floor else f"{t.final_gap:.2e}"
+
+    for ax, (group, title) in zip(axes[0], panels):
+        if group is adaptive and fixed:
+            ref = fixed[0]
+            k = np.arange(1, ref.f_gap.size)
+            ax.plot(
+                k, np.maximum(ref.f_gap[1:], floor), color="0.6", lw=1.2, label=f"{ref.method} (reference)"
+            )
+        for i, t in enumerate(group):
+            col = colors[i % len(colors)]
+            k = np.arange(1, t.f_gap.size)
+            ax.plot(
+                k,
+                np.maximum(t.f_gap[1:], floor),
+                color=col,
+                ls=styles[i % len(styles)],
+                lw=1.4,
+                label=f"{t.method}  (final {final(t)})",
+            )
+            bs = [b for b in bounds.get(t.method, []) if b.N <= t.iters]
+            if bs:
+                ax.plot(
+                    [b.N for b in bs], [b.value for b in bs], ls="none", marker="v", ms=7, mfc="none", mec=col
+                )
+        ax.axhline(floor, color="0.5", lw=0.8, ls=":")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("iteration k")
+        ax.set_title(title, fontsize=10)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=7.5, loc="lower left")
+    axes[0, 0].set_ylabel("f(x_k) - f*  [units of f]")
+    fig.suptitle(
+        f"{problem.name}:  L = {problem.L:.4g},  |x_0 - x*| = {problem.R:.3g},  f* = {problem.f_star:.6g}",
+        fontsize=11,
+    )
+    caption = (
+        "Figure: gradient descent x_{k+1} = x_k - (h_k/L) grad f(x_k) on this problem. Markers v: the exact "
+        "PEP worst case of the schedule's first N steps, w(h_0..h_{N-1}) L |x_0 - x*|^2, a guaranteed "
+        "upper bound on f(x_N) - f* (units of f). Dotted line: the precision floor "
+        f"({floor:.0e}, the reference solution's accuracy); gaps below it are drawn on it."
+    )
+    fig.supxlabel(
+        "\n".join(textwrap.wrap(caption, 75 * len(panels))), x=0.01, ha="left", fontsize=7.5, color="0.25"
+    )
     fig.savefig(path, dpi=130)
     plt.close(fig)
