@@ -280,7 +280,6 @@ def test_kernel_imports_only_the_standard_library_and_flint():
     import ast
     import subprocess
     import sys
-
     from pathlib import Path
 
     tree = ast.parse(Path(kernel.__file__).read_text())
