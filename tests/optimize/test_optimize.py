@@ -122,4 +122,5 @@ def test_bad_input(kwargs, message):
 )
 def test_cli_bad_input_exits_2(argv, capsys):
     assert main(["optimize", *argv]) == 2
-    assert "Got" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "got" in err.lower() and argv[-1] in err and len(err.strip().splitlines()) == 1

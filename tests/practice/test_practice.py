@@ -240,11 +240,11 @@ def test_parse_method_forms():
         (["--problem", "least_squares:diabetes", "--schedule", "fast:3"], "Unknown schedule 'fast'"),
         (
             ["--problem", "least_squares:diabetes", "--schedule", "silver:7", "--iters", "0"],
-            "The 'iters' must be a positive integer. Got iters=0.",
+            "argument --iters: must be an integer >= 1; got '0'",
         ),
         (
             ["--problem", "least_squares:diabetes", "--schedule", "silver:7", "--iters", "-5"],
-            "The 'iters' must be a positive integer. Got iters=-5.",
+            "argument --iters: must be an integer >= 1; got '-5'",
         ),
         (
             ["--problem", "least_squares:diabetes", "--schedule", "hypergradient:alpha=1"],
