@@ -272,14 +272,7 @@ def fmt(x: float, digits: int = 10) -> str:
     return f"{x:.{digits}g}"
 
 
-def trusted_digits(residuals: dict, value: float | None = None) -> int:
-    """Significant digits the re-checked accuracy supports (relative gap and dual residual).
-
-    A value closed by an explicit function's lower bound (constraint generation) is known
-    only to the width of that sandwich, which counts as well.
-    """
+def trusted_digits(residuals: dict) -> int:
+    """Significant digits the re-checked accuracy supports (relative gap and dual residual)."""
     err = max(residuals.get("gap", 1.0), residuals.get("dual", 1.0), 1e-12)
-    lower = residuals.get("lower_bound")
-    if value and lower is not None and residuals.get("closed_by") == "lower bound":
-        err = max(err, abs(value - lower) / abs(value))
     return max(3, min(10, int(-math.log10(err))))

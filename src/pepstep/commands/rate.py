@@ -7,7 +7,6 @@ import sys
 
 from ..classes import InitialCondition, Measure
 from ..generation import RTOL_SANDWICH
-from ..pep import value_scale
 from ..solve import Status, failure_message, worst_case
 from .common import (
     add_method_arguments,
@@ -71,7 +70,7 @@ def run(args) -> int:
         return 1
     fc = problem.function_class
     size = "R" if problem.init is InitialCondition.DIST else "Delta"
-    digits = trusted_digits(wc.residuals, wc.normalized_value)
+    digits = trusted_digits(wc.residuals)
     print(
         f"worst case   {MEASURE_TEXT[problem.measure]} <= {fmt(wc.value, digits)}"
         f"   (= {fmt(wc.normalized_value, digits)} {units(problem)}, L={fmt(fc.L, 6)}, {size}={fmt(problem.R, 6)})"
@@ -87,7 +86,7 @@ def run(args) -> int:
     if closed_by:
         how = (
             f"dual bound within 1e{math.log10(RTOL_SANDWICH):.0f} of an explicit function's value "
-            f"{fmt(wc.residuals['lower_bound'] * value_scale(problem), digits)}"
+            f"{fmt(wc.residuals['lower_bound'], digits)}"
             if closed_by == "lower bound"
             else f"no interpolation inequality violated beyond {wc.residuals['max_violation']:.1e} of the value"
         )
