@@ -84,10 +84,11 @@ def spec_caption(spec) -> str:
             "|x_0 - x*| <= R [L R^2] beside the cyclic guarantee's tail 1/(avg T) [L D^2, D >= R "
             "the initial sublevel radius]: two measures of the start, not one bound against another."
         )
+    noun = "published value" if ref == "published" else ref
+    why = "the tolerance of the printed digits" if ref == "published" else "the spec's tolerance"
     text = (
-        f"top: pepstep's exact PEP value (o) and the {ref} value (x) of each row, in "
-        f"{_unit(spec)}; below: their relative error |pepstep - {ref}| / {ref} against the "
-        "tolerance of the printed digits (dashed)"
+        f"top: pepstep's exact PEP value (o) and the {noun} (x) of each row, in {_unit(spec)}; "
+        f"below: their relative error |pepstep - {ref}| / {ref} against {why} (dashed)"
     )
     if spec.kind == "worst_case" and any(r.beside is not None for r in spec.rows):
         text += (
