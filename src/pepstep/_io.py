@@ -86,7 +86,7 @@ def check_output_path(path, option: str, *, plot: bool = False, folder: bool = F
     """
     text = str(path)
     if not text or not text.strip() or "\x00" in text:
-        raise InputError(f"The {option} path must be a file name. Got {text!r}.")
+        raise InputError(f"The {option} path must be a {'folder' if folder else 'file'} name. Got {text!r}.")
     p = Path(text).expanduser()
     if folder:
         if p.exists() and not p.is_dir():

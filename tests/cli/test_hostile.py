@@ -324,6 +324,8 @@ BAD_OPTIMIZE = [
     (["--starts", "-1"], ">= 1"),
     (["--starts", "abc"], "integer"),
     (["--restarts", "-1"], ">= 0"),
+    (["--restarts", "99999999999999999999"], "at most 64"),
+    (["--starts", "99999999999999999999"], "at most 64"),
     (["--restarts", "1.5"], "integer"),
     (["--restarts", "abc"], "integer"),
     (["--seed", "-1"], ">= 0"),

@@ -29,6 +29,10 @@ WHY_MAX = (
     "and growing like N^6; longer runs take many hours"
 )
 
+#: Most starts, and most restarts per start: each runs a whole local optimization.
+MAX_STARTS = 64
+WHY_STARTS = "each runs a whole local optimization of dozens of PEP solves"
+
 OUTPUTS = {"out": ("--out", "file"), "plot": ("--plot", "plot"), "certify": ("--certify", "file")}
 
 
@@ -44,7 +48,7 @@ def register(sub) -> None:
     add_solver_argument(p)
     p.add_argument(
         "--starts",
-        type=int_in(1),
+        type=int_in(1, MAX_STARTS, WHY_STARTS),
         default=4,
         help="number of starts: neutral (all 1.5), composed (closed form; convex, fgap, "
         "init dist), silver, concatenations of optimized shorter schedules, seeded "
@@ -55,7 +59,10 @@ def register(sub) -> None:
         "--max-step", type=positive_float, default=None, help="upper bound on every step (default max(4, 2N))"
     )
     p.add_argument(
-        "--restarts", type=int_in(0), default=2, help="perturbed restarts after each start (default 2)"
+        "--restarts",
+        type=int_in(0, MAX_STARTS, WHY_STARTS),
+        default=2,
+        help="perturbed restarts after each start (default 2)",
     )
     p.add_argument(
         "--method",
