@@ -4,8 +4,13 @@ Every subcommand lives in its own module ``pepstep.commands.<name>`` and exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` to a callable
 ``(args) -> int``. Modules are discovered (``common`` holds shared options).
 
-Exit status: 0 success, 1 a solver that failed or was inaccurate (or a check that did not
-hold), 2 bad input (one line on stderr naming the bad value; nothing half-written).
+Exit status: 0 success, 1 a solver that failed or was inaccurate, a worst case that is
+unbounded (or a check that did not hold), 2 bad input (one line on stderr naming the bad
+value, before any computation; nothing half-written), 130 interrupted. No traceback reaches
+a user: an unexpected exception is one line ``pepstep: internal error: ...`` and exit 1.
+
+Every output option is checked before any computation (:func:`pepstep._io.check_output_path`)
+and the outputs of one command are written together or not at all (:class:`pepstep._io.Outputs`).
 """
 
 from __future__ import annotations
