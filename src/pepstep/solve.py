@@ -392,10 +392,7 @@ def honest_status(problem: Problem, status: Status, residuals: dict, value: floa
     becomes ``inaccurate``. A value that overflows in user units is never ``optimal``.
     """
     residuals = dict(residuals)
-    if (
-        status in (Status.UNBOUNDED, Status.INFEASIBLE, Status.FAILED)
-        and problem.function_class.has_minimizer
-    ):
+    if status in (Status.UNBOUNDED, Status.INFEASIBLE) and problem.function_class.has_minimizer:
         h = max(problem.schedule.steps)
         residuals["reason"] = (
             f"the solver reports the worst case {status.value}, but for this class it is finite "
