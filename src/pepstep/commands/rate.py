@@ -66,7 +66,8 @@ def run(args) -> int:
         dump_json(out)
         return 0 if ok else 1
     if not ok:
-        print(f"pepstep: solver failure: {failure_message(wc)}", file=sys.stderr)
+        kind = "no finite worst case" if wc.status is Status.UNBOUNDED else "solver failure"
+        print(f"pepstep: {kind}: {failure_message(wc)}", file=sys.stderr)
         return 1
     fc = problem.function_class
     size = "R" if problem.init is InitialCondition.DIST else "Delta"
