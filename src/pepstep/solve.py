@@ -31,6 +31,7 @@ __all__ = [
     "Backend",
     "BACKENDS",
     "WorstCase",
+    "problem_brief",
     "solve_pep",
     "worst_case",
     "RTOL_GAP",
@@ -71,7 +72,18 @@ RESCALE_BELOW = 0.05
 
 
 class Status(str, Enum):
-    """Outcome of a solve, after pepstep's own re-check."""
+    """Outcome of a solve, after pepstep's own re-check.
+
+    A ``str`` enum: a member equals its value, prints as it (``str``, ``format`` and
+    f-strings give ``"optimal"``), and :attr:`message` says what it means.
+
+    Examples
+    --------
+    >>> Status.OPTIMAL == "optimal", str(Status.OPTIMAL), f"{Status.INACCURATE}"
+    (True, 'optimal', 'inaccurate')
+    >>> Status("unbounded").message
+    'the worst case is unbounded: the solver reports the dual PEP infeasible, so no finite rate holds'
+    """
 
     OPTIMAL = "optimal"
     INACCURATE = "inaccurate"
@@ -79,8 +91,15 @@ class Status(str, Enum):
     UNBOUNDED = "unbounded"
     FAILED = "failed"
 
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
     @property
     def message(self) -> str:
+        """One line for the user: what the status means."""
         return {
             "optimal": "solved to the requested accuracy",
             "inaccurate": "the solver's answer did not pass the accuracy re-check",
@@ -248,6 +267,23 @@ class WorstCase:
         ``gap`` (relative), ``primal`` and ``dual`` (largest violation), ``min_eig_slack``.
     pairs_used : int
         Number of interpolation pairs in the SDP.
+
+    Notes
+    -----
+    ``repr`` is one short line (value, status, N, problem, solver); :meth:`summary` gives
+    every scalar field on its own line.
+
+    Examples
+    --------
+    >>> from pepstep.schedules import constant
+    >>> wc = worst_case(Problem(constant(1.0, 2)))
+    >>> wc.ok, round(wc.value, 6), wc.status
+    (True, 0.1, <Status.OPTIMAL: 'optimal'>)
+    >>> wc  # doctest: +ELLIPSIS
+    WorstCase(value=0.1, optimal, N=2, convex fgap from dist, clarabel, 12 pairs, ... s)
+    >>> print(wc.summary())  # doctest: +ELLIPSIS
+    worst case      0.0999999... (optimal: solved to the requested accuracy)
+    ...
     """
 
     problem: Problem
@@ -266,7 +302,52 @@ class WorstCase:
 
     @property
     def ok(self) -> bool:
+        """Whether the status is ``optimal`` (the value passed pepstep's re-check)."""
         return self.status is Status.OPTIMAL
+
+    def __repr__(self) -> str:
+        return (
+            f"WorstCase(value={self.value:.7g}, {self.status}, N={self.problem.num_steps}, "
+            f"{problem_brief(self.problem)}, {self.solver}, {self.pairs_used} pairs, {self.seconds:.2g} s)"
+        )
+
+    def summary(self) -> str:
+        """Every scalar field on its own line (the long form of ``repr``)."""
+        p = self.problem
+        res = ", ".join(
+            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.residuals.items()
+        )
+        return "\n".join(
+            [
+                f"worst case      {self.value:.12g} ({self.status}: {self.status.message})",
+                f"normalized      {self.normalized_value:.12g} (L = 1, R = 1)",
+                f"problem         {problem_brief(p)}",
+                f"schedule        {p.schedule.name}, N = {p.num_steps}",
+                f"solver          {self.solver} {self.solver_version}",
+                f"seconds         {self.seconds:.3g}",
+                f"pairs used      {self.pairs_used}",
+                f"tau             {self.tau:.12g}",
+                f"residuals       {res}",
+            ]
+        )
+
+
+def problem_brief(problem: Problem) -> str:
+    """A short description of ``problem``'s question: class, constants, measure, initial condition.
+
+    Examples
+    --------
+    >>> from pepstep.schedules import constant
+    >>> problem_brief(Problem(constant(1.0, 3), R=2.0))
+    'convex fgap from dist R=2'
+    """
+    fc = problem.function_class
+    consts = [f"L={fc.L:g}"] if fc.L != 1 else []
+    if fc.mu:
+        consts.append(f"mu={fc.mu:g}")
+    head = " ".join([fc.kind, *consts])
+    tail = f" R={problem.R:g}" if problem.R != 1 else ""
+    return f"{head} {problem.measure.value} from {problem.init.value}{tail}"
 
 
 def worst_case(
