@@ -324,6 +324,15 @@ class PatternCheck:
         Multiplier support (see :func:`pattern_pairs`).
     seconds : float
         Wall time.
+
+    Examples
+    --------
+    >>> chk = check_pattern([1.5, 4.9, 1.5])
+    >>> chk  # doctest: +ELLIPSIS
+    PatternCheck(t=3, straightforward=True, deficit=..., status='optimal', support='dyadic', ... s)
+    >>> print(chk.summary())  # doctest: +ELLIPSIS
+    pattern          t = 3, average step 2.6333333333
+    ...
     """
 
     steps: tuple
@@ -334,6 +343,28 @@ class PatternCheck:
     status: str
     support: str
     seconds: float
+
+    def __repr__(self) -> str:
+        return (
+            f"PatternCheck(t={len(self.steps)}, straightforward={self.straightforward}, "
+            f"deficit={self.deficit:.2g}, status={self.status!r}, support={self.support!r}, "
+            f"{self.seconds:.2g} s)"
+        )
+
+    def summary(self) -> str:
+        """The check on several lines: the pattern, the verdict, ``q`` against ``sum(h)``."""
+        t, total = len(self.steps), float(sum(self.steps))
+        return "\n".join(
+            [
+                f"pattern          t = {t}, average step {total / t:.11g}",
+                f"steps            {', '.join(f'{h:.6g}' for h in self.steps)}",
+                f"straightforward  {self.straightforward} (deficit (q - sum h) / sum h = {self.deficit:.3g})",
+                f"q                {self.q:.12g} (sum h = {total:.12g})",
+                f"solver status    {self.status}",
+                f"support          {self.support}, {len(self.multipliers)} multipliers",
+                f"seconds          {self.seconds:.3g}",
+            ]
+        )
 
 
 def check_pattern(
@@ -525,6 +556,15 @@ class PatternCertificate:
         Multiplier support of the SDP it was rounded from.
     seconds : float
         Wall time (SDP + rounding + exact check).
+
+    Examples
+    --------
+    >>> cert = certify_pattern([1.5, 4.9, 1.5])
+    >>> cert  # doctest: +ELLIPSIS
+    PatternCertificate(t=3, valid=True, average=2.63..., support='horizon', ... s)
+    >>> print(cert.summary())  # doctest: +ELLIPSIS
+    pattern        t = 3, mean step 2.6333333333
+    ...
     """
 
     steps: tuple
@@ -541,6 +581,22 @@ class PatternCertificate:
         return (
             f"PatternCertificate(t={len(self.steps)}, valid={self.valid}, average={float(self.average):.10g}, "
             f"support={self.support!r}, {self.seconds:.1f} s)"
+        )
+
+    def summary(self) -> str:
+        """The certificate on several lines: pattern, verdict, certified average, ``Delta``, ``q``."""
+        t, total = len(self.steps), sum(self.steps)
+        return "\n".join(
+            [
+                f"pattern        t = {t}, mean step {float(total) / t:.11g}",
+                f"steps          {', '.join(f'{float(h):.6g}' for h in self.steps)}",
+                f"valid          {self.valid} (exact check of (C1)-(C4))",
+                f"average        {float(self.average):.11g} (certified: (2 sum h - q) / t)",
+                f"q              {float(self.q):.12g} (sum h = {float(total):.12g})",
+                f"Delta          {float(self.delta):.6g}",
+                f"multipliers    {len(self.lam)} lambda, {len(self.gamma)} gamma on the {self.support} support",
+                f"seconds        {self.seconds:.3g}",
+            ]
         )
 
     def to_json(self) -> dict:
@@ -565,7 +621,9 @@ def certificate_from_json(data) -> tuple:
 
     kind, c = kernel.parse(data if isinstance(data, (str, bytes)) else json.dumps(data))
     if kind != kernel.KIND_CYCLIC:
-        raise CertificateFormatError(f"Malformed certificate: expected kind {kernel.KIND_CYCLIC!r}, got {kind!r}.")
+        raise CertificateFormatError(
+            f"Malformed certificate: expected kind {kernel.KIND_CYCLIC!r}, got {kind!r}."
+        )
     return c["steps"], c["delta"], c["q"], c["lam"], c["gamma"]
 
 

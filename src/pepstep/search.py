@@ -121,6 +121,15 @@ class PatternResult:
         Number of SDPs solved.
     history : tuple
         ``(t, average)`` per level.
+
+    Examples
+    --------
+    >>> r = search_patterns(3, first=1.5, certify=False)
+    >>> r  # doctest: +ELLIPSIS
+    PatternResult(t=3, average=2.6..., certified=False, candidates_evaluated=..., ... s)
+    >>> print(r.summary())  # doctest: +ELLIPSIS
+    pattern      t = 3, average step 2.6...
+    ...
     """
 
     steps: tuple
@@ -131,6 +140,26 @@ class PatternResult:
     seconds: float
     candidates_evaluated: int
     history: tuple = ()
+
+    def __repr__(self) -> str:
+        return (
+            f"PatternResult(t={len(self.steps)}, average={self.average:.10g}, certified={self.certified}, "
+            f"candidates_evaluated={self.candidates_evaluated}, {self.seconds:.3g} s)"
+        )
+
+    def summary(self) -> str:
+        """The search's outcome on several lines: pattern, levels, verdict, history."""
+        return "\n".join(
+            [
+                f"pattern      t = {len(self.steps)}, average step {self.average:.10g}",
+                f"levels       {', '.join(f'{a:.6g}' for a in self.levels)}",
+                f"certified    {self.certified}"
+                + (" (exact certificate attached)" if self.certificate else ""),
+                f"history      {'; '.join(f't = {t}: {avg:.6g}' for t, avg in self.history)}",
+                f"SDPs         {self.candidates_evaluated}",
+                f"seconds      {self.seconds:.3g}",
+            ]
+        )
 
 
 def levels_to_steps(levels) -> tuple:
