@@ -194,6 +194,28 @@ class GenerationInfo:
     lower_bound: float = float("nan")
     lower_family: str = ""
 
+    def __repr__(self) -> str:
+        return (
+            f"GenerationInfo(exact={self.exact}, closed_by={self.closed_by!r}, rounds={self.rounds}, "
+            f"pairs={self.pairs_used}/{self.total_pairs}, max_violation={self.max_violation:.2g}, "
+            f"solver={self.solver!r}, {sum(self.round_seconds):.3g} s)"
+        )
+
+    def summary(self) -> str:
+        """The rounds on several lines: the verdict, then one line per round."""
+        head = [
+            f"exact          {self.exact}" + (f" (closed by {self.closed_by})" if self.closed_by else ""),
+            f"pairs          {self.pairs_used} of {self.total_pairs}",
+            f"max violation  {self.max_violation:.3g} (tol {self.tol:.3g})",
+            f"lower bound    {self.lower_bound:.12g} ({self.lower_family or 'none'})",
+        ]
+        rounds = zip(self.round_solvers, self.round_pairs, self.round_values, self.round_seconds)
+        body = [
+            f"round {k:<8d} {solver}, {pairs} pairs, value {value:.12g}, {secs:.3g} s"
+            for k, (solver, pairs, value, secs) in enumerate(rounds, 1)
+        ]
+        return "\n".join(head + body)
+
 
 @dataclass(frozen=True)
 class GeneratedWorstCase:
@@ -206,6 +228,18 @@ class GeneratedWorstCase:
 
     worst_case: WorstCase
     info: GenerationInfo
+
+    def __repr__(self) -> str:
+        wc, info = self.worst_case, self.info
+        return (
+            f"GeneratedWorstCase(value={wc.value:.7g}, {wc.status}, N={wc.problem.num_steps}, "
+            f"exact={info.exact}, rounds={info.rounds}, pairs={info.pairs_used}/{info.total_pairs}, "
+            f"{wc.solver})"
+        )
+
+    def summary(self) -> str:
+        """The worst case's :meth:`~pepstep.solve.WorstCase.summary`, then the rounds'."""
+        return self.worst_case.summary() + "\n" + self.info.summary()
 
     @property
     def value(self) -> float:
