@@ -105,9 +105,20 @@ def record_outputs(out_dir, paths) -> None:
         write_atomic(out / MANIFEST, json.dumps(doc, indent=1) + "\n")
 
 
+def _num(x) -> str:
+    return "-" if x is None else f"{x:.7g}"
+
+
 @dataclass(frozen=True)
 class RowResult:
-    """One reproduced row: the published number, pepstep's, and whether they match."""
+    """One reproduced row: the published number, pepstep's, and whether they match.
+
+    ``pepstep`` is pepstep's value (``None`` when the solve failed), ``published`` and
+    ``upper_bound`` the source's, ``rel_err`` their relative difference and ``match``
+    whether it is within ``rtol`` (and below the bound); ``beside_*`` describe a schedule
+    shown beside the row without being matched. ``repr`` is one line; :meth:`summary` holds
+    every field.
+    """
 
     label: str
     schedule: str
@@ -127,10 +138,25 @@ class RowResult:
     beside_pepstep: float | None = None
     beside_reference: float | None = None
 
+    def __repr__(self) -> str:
+        verdict = "match" if self.match else "differs"
+        return (
+            f"RowResult({self.label[:40]!r}, pepstep={_num(self.pepstep)}, published={_num(self.published)}, "
+            f"{verdict}, {self.status}, {self.seconds:.2g} s)"
+        )
+
+    def summary(self) -> str:
+        """Every field of the row, one per line."""
+        return "\n".join(f"{k:<17s}{v}" for k, v in asdict(self).items())
+
 
 @dataclass(frozen=True)
 class SpecResult:
-    """All rows of a spec, the exponent check if any, and whether everything matched."""
+    """All rows of a spec, the exponent check if any, and whether everything matched.
+
+    ``repr`` is one line (spec name, rows, verdict, solver); :meth:`summary` is a table of
+    the rows.
+    """
 
     spec: Spec
     rows: tuple[RowResult, ...]
@@ -141,7 +167,30 @@ class SpecResult:
 
     @property
     def all_match(self) -> bool:
+        """Every row matched, and the exponent check (if the spec has one) too."""
         return all(r.match for r in self.rows) and self.exponent_match is not False
+
+    def __repr__(self) -> str:
+        matched = sum(r.match for r in self.rows)
+        verdict = "all match" if self.all_match else f"{matched} of {len(self.rows)} rows match"
+        return f"SpecResult({self.spec.name[:60]!r}, {len(self.rows)} rows, {verdict}, {self.solver})"
+
+    def summary(self) -> str:
+        """The claim, then one line per row: label, pepstep's value, the published one, verdict."""
+        lines = [f"{self.spec.name}: {self.spec.claim}", f"solver {self.solver}"]
+        width = max(len(r.label) for r in self.rows) if self.rows else 0
+        for r in self.rows:
+            verdict = "match" if r.match else f"differs ({r.status})"
+            ref = _num(r.published if r.published is not None else r.upper_bound)
+            lines.append(
+                f"  {r.label:<{width}s}  pepstep {_num(r.pepstep):>12s}  published {ref:>12s}  {verdict}"
+            )
+        if self.exponent_match is not None:
+            lines.append(
+                f"  exponent (last doubling) {_num(self.exponent_last_doubling)}, fit {_num(self.exponent_fit)}: "
+                + ("match" if self.exponent_match else "differs")
+            )
+        return "\n".join(lines)
 
 
 def _compare(published, bound, value, rtol) -> tuple[float | None, bool]:
@@ -185,11 +234,55 @@ def _certified_average(schedule, solver: str):
     return float(cert.average), "certified (exact)"
 
 
-def reproduce(spec: Spec, solver: str = "clarabel", *, progress=None, method: str = "auto") -> SpecResult:
+def reproduce(spec, solver: str = "clarabel", *, progress=None, method: str = "auto") -> SpecResult:
     """Compute every row of ``spec`` with pepstep's PEP and compare with the published values.
 
+    Parameters
+    ----------
+    spec : Spec or path
+        A spec (:func:`pepstep.spec.load_spec`), or the path of a ``problems/*.toml`` file.
+    solver : str
+        PEP backend (``clarabel`` by default).
+    progress : callable, optional
+        Called after each row with the :class:`RowResult`.
+    method : str
+        PEP formulation of :func:`pepstep.solve.worst_case` (``auto``, ``full``, ``generate``).
+
     A spec that names its own ``solver`` or ``method`` overrides the arguments.
+
+    Returns
+    -------
+    SpecResult
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "drori_teboulle.toml"
+    >>> _ = path.write_text('''
+    ... schema_version = 1
+    ... claim = "h = 1: f(x_N) - f* <= L R^2 / (4 N + 2)"
+    ... [source]
+    ... authors = "Y. Drori and M. Teboulle"
+    ... title = "Performance of first-order methods for smooth convex minimization"
+    ... year = 2014
+    ... where = "Theorem 3.1"
+    ... [problem]
+    ... class = "convex"
+    ... [[rows]]
+    ... label = "h=1, N=2"
+    ... schedule = "constant:1:2"
+    ... published = 0.1
+    ... ''')
+    >>> result = reproduce(path)
+    >>> result
+    SpecResult('drori_teboulle', 1 rows, all match, clarabel)
+    >>> result.rows[0]  # doctest: +ELLIPSIS
+    RowResult('h=1, N=2', pepstep=0.1, published=0.1, match, optimal, ... s)
     """
+    if not isinstance(spec, Spec):
+        from .spec import load_spec
+
+        spec = load_spec(spec)
     solver = spec.solver or solver
     method = spec.method or method
     rows = []
