@@ -275,10 +275,25 @@ def _fix_identity(lam: dict, res: list, mode: str) -> None:
         lam[(n, "*")] = lam.get((n, "*"), Fraction(0)) - last
 
 
+def _rate_text(q: Fraction) -> str:
+    """A claimed rate for a message: exact when short, else 10 significant digits."""
+    from .kernel import approx
+
+    return _q(q) if len(_q(q)) <= 40 else approx(q)
+
+
+def _refuse_unbounded(status) -> None:
+    from .solve import Status
+
+    if status is Status.UNBOUNDED:
+        raise SolverError("The worst case is unbounded: no finite rate can be certified.")
+
+
 def _solve(data, solver, scale):
     from .solve import Status, solve_pep
 
     res = solve_pep(data, solver, objective_scale=scale)
+    _refuse_unbounded(res["status"])
     if res["status"] not in (Status.OPTIMAL, Status.INACCURATE) or not res["value"] > 0:
         return None
     return res
@@ -327,6 +342,7 @@ def _schur_route(problem: Problem, pairs: np.ndarray, skip_first: bool):
         if delta is not None:
             shift[1 if skip_first else 0 :] = delta
         out = _SchurSDP(problem, pairs, basis, scale, shift=shift).solve()
+        _refuse_unbounded(out["status"])
         if out["status"] not in (Status.OPTIMAL, Status.INACCURATE) or not out["value"] > 0:
             return None
         nu = out["nu"] if out["nu"] is not None else np.zeros(0)
@@ -422,7 +438,7 @@ def certify(
     tau_c = None if claimed is None else claimed / scale
     if tau_c is not None and tau_c <= Fraction(tau0) * (1 - Fraction(1, 10**5)):
         raise SolverError(
-            f"Cannot prove rate={_q(claimed)}: it is below the PEP value {tau0 * float(scale):.10g} "
+            f"Cannot prove rate={_rate_text(claimed)}: it is below the PEP value {tau0 * float(scale):.10g} "
             f"on the {support} support."
         )
     margins = [rel * tau0 / trace_g for rel in MARGINS]
@@ -473,7 +489,7 @@ def certify(
         )
         if verify(cert).valid:
             return cert
-    what = f"rate={_q(claimed)}" if claimed is not None else "a rate"
+    what = f"rate={_rate_text(claimed)}" if claimed is not None else "a rate"
     extra = f"; the tightest certificate reached proves {float(best * scale):.10g}" if best else ""
     raise SolverError(
         f"Cannot certify {what} for {problem.schedule.name} on the {support} support: "
