@@ -22,8 +22,11 @@ where ``A_ij`` depends on ``h`` through ``x_i - x* = (x_0 - x*) - sum_{l<i} h_l 
 ``w`` is not differentiable where the worst-case function switches (there the formula gives
 one subgradient); the optimizer copes with multistarts and a polishing stage.
 
-The minimization is L-BFGS-B on ``log w`` with bounds ``(h_min, max_step)`` from several
-starts: neutral (all steps 1.5), the composed schedule (:func:`composed_schedule`: Grimmer,
+The minimization (:func:`optimize`) runs a local method within bounds ``(H_MIN, max_step)``
+from several starts: by default a trust region of linearized-dual SDP steps
+(:func:`_trust_region`), or L-BFGS-B on ``log w`` with the gradient above
+(``local_method="lbfgsb"``). The starts: neutral (the template's steps, all 1.5 by
+default), the composed schedule (:func:`composed_schedule`: Grimmer,
 Shu & Wang's compositions, closed form, for f(x_N) - f* from |x_0 - x*| <= R), the silver
 schedule, a concatenation of optimized shorter schedules around one long step, and seeded
 random perturbations. The winner is re-evaluated with the full PEP (all pairs).
@@ -47,6 +50,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,12 +59,14 @@ from .classes import FunctionClass, InitialCondition, Measure
 from .errors import InputError, SolverError
 from .pep import STAR, Problem, _coordinates
 from .schedules import Schedule, constant, silver
-from .solve import Status, WorstCase, worst_case
+from .solve import Status, WorstCase, problem_brief, worst_case
 
 __all__ = [
     "StartResult",
     "ScheduleResult",
+    "optimize",
     "optimize_schedule",
+    "LOCAL_METHODS",
     "best_constant_step",
     "composed_schedule",
     "pattern_json",
@@ -162,9 +168,10 @@ class StartResult:
     Attributes
     ----------
     kind : str
-        ``neutral`` (all steps 1.5), ``silver``, ``concat`` (optimized shorter schedules
-        around one long step), ``perturbed`` (a seeded random perturbation of the neutral
-        start) or ``warm`` (steps given by the caller).
+        ``neutral`` (the template's steps: all 1.5 by default), ``composed``, ``silver``,
+        ``concat:a+1+b`` (optimized shorter schedules around one long step), ``perturbed``
+        (a seeded random perturbation of the neutral start) or ``warm`` (steps given by the
+        caller).
     seed : int or None
         The seed of a ``perturbed`` start.
     initial_steps, steps : tuple of float
@@ -174,9 +181,16 @@ class StartResult:
     pep_solves : int
         PEP solves spent by this start.
     iterations : int
-        Quasi-Newton iterations.
+        Iterations of the local method (trust-region steps or L-BFGS-B iterations),
+        restarts included.
     message : str
         The optimizer's stopping message (or the solver error that ended the start).
+
+    Examples
+    --------
+    >>> r = optimize(2, starts=1, restarts=0)
+    >>> r.starts[0]  # doctest: +ELLIPSIS
+    StartResult(neutral, value=0.0..., N=2, iterations=..., pep_solves=..., '...')
     """
 
     kind: str
@@ -188,7 +202,29 @@ class StartResult:
     iterations: int
     message: str
 
+    def __repr__(self) -> str:
+        kind = self.kind if self.seed is None else f"{self.kind} seed={self.seed}"
+        return (
+            f"StartResult({kind}, value={self.value:.10g}, N={len(self.steps)}, iterations={self.iterations}, "
+            f"pep_solves={self.pep_solves}, {self.message[:60]!r})"
+        )
+
+    def summary(self) -> str:
+        """The start on several lines: kind, value, cost, where it began and ended."""
+        kind = self.kind if self.seed is None else f"{self.kind} (seed {self.seed})"
+        return "\n".join(
+            [
+                f"start          {kind}",
+                f"value          {self.value:.12g} (normalized, L = R = 1)",
+                f"iterations     {self.iterations}, {self.pep_solves} PEP solves",
+                f"stopped        {self.message}",
+                f"initial steps  {', '.join(f'{h:.6g}' for h in self.initial_steps)}",
+                f"final steps    {', '.join(f'{h:.6g}' for h in self.steps)}",
+            ]
+        )
+
     def to_json(self) -> dict:
+        """The start as a JSON object (the ``starts`` entries of ``pepstep optimize --json``)."""
         return {
             "kind": self.kind,
             "seed": self.seed,
@@ -229,7 +265,18 @@ class ScheduleResult:
     pep_solves : int
         PEP solves in all (starts, constant search, final evaluation).
     final : WorstCase
-        The final full-PEP evaluation.
+        The final full-PEP evaluation (solver, residuals, multipliers of the winner).
+
+    Examples
+    --------
+    >>> r = optimize(2, starts=2, restarts=0)
+    >>> r  # doctest: +ELLIPSIS
+    ScheduleResult(value=0.0..., optimal, N=2, convex fgap from dist, winner ... of 2 starts, ...)
+    >>> r.ok, r.num_steps, r.final.status
+    (True, 2, <Status.OPTIMAL: 'optimal'>)
+    >>> print(r.summary())  # doctest: +ELLIPSIS
+    worst case     0.0... (optimal), convex fgap from dist
+    ...
     """
 
     schedule: Schedule
@@ -247,6 +294,7 @@ class ScheduleResult:
 
     @property
     def steps(self) -> tuple:
+        """The optimized normalized steps (``schedule.steps``)."""
         return self.schedule.steps
 
     @property
@@ -256,9 +304,38 @@ class ScheduleResult:
 
     @property
     def num_steps(self) -> int:
+        """N, the number of steps."""
         return self.schedule.num_steps
 
+    def __repr__(self) -> str:
+        win = self.starts[self.winning_start]
+        return (
+            f"ScheduleResult(value={self.value:.7g}, {self.status}, N={self.num_steps}, "
+            f"{problem_brief(self.problem)}, winner {win.kind} of {len(self.starts)} starts, "
+            f"best constant {self.best_constant_value:.7g} at h={self.best_constant_step:.4g}, "
+            f"{self.final.solver}, {self.seconds:.3g} s)"
+        )
+
+    def summary(self) -> str:
+        """The optimization on several lines: value, steps, the best constant step, every start."""
+        win = self.starts[self.winning_start]
+        lines = [
+            f"worst case     {self.value:.12g} ({self.status}), {problem_brief(self.problem)}",
+            f"normalized     {self.normalized_value:.12g} (L = R = 1)",
+            f"steps          {', '.join(f'{h:.6g}' for h in self.steps)}",
+            f"best constant  h = {self.best_constant_step:.8g}, worst case {self.best_constant_value:.12g}",
+            f"winning start  {self.winning_start} ({win.kind})",
+            f"cost           {self.pep_solves} PEP solves, {self.seconds:.3g} s, {self.final.solver} "
+            f"{self.final.solver_version}",
+            "starts",
+        ]
+        for k, st in enumerate(self.starts):
+            kind = st.kind if st.seed is None else f"{st.kind} (seed {st.seed})"
+            lines.append(f"  {k:>2d} {kind:<22s} {st.value:.12g}  {st.iterations} iterations, {st.message}")
+        return "\n".join(lines)
+
     def to_json(self) -> dict:
+        """The result as a JSON object (the fields ``pepstep optimize --json`` starts from)."""
         fc = self.problem.function_class
         win = self.starts[self.winning_start]
         return {
@@ -519,17 +596,31 @@ START_KINDS = ("neutral", "warm", "composed", "silver", "concat", "perturbed")
 
 
 def _start_points(
-    num_steps, starts, seed, warm, max_step, optimize_shorter, function_class, composed=False, kinds=None
+    num_steps,
+    starts,
+    seed,
+    warm,
+    max_step,
+    optimize_shorter,
+    function_class,
+    composed=False,
+    kinds=None,
+    neutral=None,
 ):
-    """``(kind, seed, steps)`` of each start, in order (``kinds``' order when given)."""
+    """``(kind, seed, steps)`` of each start, in order (``kinds``' order when given).
+
+    ``neutral`` is the neutral start (all ``NEUTRAL_STEP`` by default); the perturbed
+    starts perturb it.
+    """
     n = num_steps
+    neutral = np.full(n, NEUTRAL_STEP) if neutral is None else np.asarray(neutral, dtype=float)
 
     def want(kind: str) -> bool:
         return kinds is None or kind in kinds
 
     out = []
     if want("neutral"):
-        out.append(("neutral", None, np.full(n, NEUTRAL_STEP)))
+        out.append(("neutral", None, neutral.copy()))
     if warm is not None and want("warm"):
         out.append(("warm", None, np.asarray(warm, dtype=float)))
     if composed and n >= 2 and want("composed"):
@@ -548,7 +639,7 @@ def _start_points(
     while len(out) < starts and want("perturbed"):
         s = seed + k
         rng = np.random.default_rng(s)
-        out.append(("perturbed", s, NEUTRAL_STEP * np.exp(rng.normal(0.0, 0.5, n))))
+        out.append(("perturbed", s, neutral * np.exp(rng.normal(0.0, 0.5, n))))
         k += 1
     if kinds is not None:
         out.sort(key=lambda p: list(kinds).index(p[0].split(":")[0]))
@@ -665,7 +756,7 @@ def _run_start(
     max_iter: int,
     rng=None,
     restarts: int = 0,
-    method: str = "trust-region",
+    local_method: str = "trust-region",
     radius: float = 0.5,
 ):
     """One start: a local method from ``h0``, then ``restarts`` seeded perturbed restarts.
@@ -675,7 +766,7 @@ def _run_start(
     ``exp(sigma z)``, ``z ~ N(0, 1)``, and keeps the result if it is better; ``sigma``
     halves after each unsuccessful restart.
     """
-    local = _trust_region if method == "trust-region" else _lbfgsb
+    local = _trust_region if local_method == "trust-region" else _lbfgsb
     h, nit, msg = local(obj, h0, bounds, max_iter, radius)
     w = obj.value(h)
     lo = np.array([b[0] for b in bounds])
@@ -693,12 +784,39 @@ def _run_start(
     return h, nit, msg
 
 
-def optimize_schedule(
-    num_steps: int,
+def _log_progress(num_steps: int):
+    """A ``progress`` callback that logs each finished start (``progress=True``)."""
+    import logging
+
+    log = logging.getLogger("pepstep.optimize")
+
+    def report(done: int, total: int, best: float) -> None:
+        log.info("optimize N=%d: start %d of %d done, best %.10g", num_steps, done, total, best)
+
+    return report
+
+
+#: The local methods of :func:`optimize` (``local_method``).
+LOCAL_METHODS = ("trust-region", "lbfgsb")
+
+
+def _as_template(problem) -> Problem:
+    """The problem template of :func:`optimize`: a Problem, a Schedule, or a number of steps."""
+    if isinstance(problem, Problem):
+        return problem
+    if isinstance(problem, Schedule):
+        return Problem(problem)
+    if isinstance(problem, int | np.integer) and not isinstance(problem, bool):
+        _validate(problem, 1, None, 0)
+        return Problem(constant(NEUTRAL_STEP, int(problem)))
+    raise InputError(
+        f"The problem must be a Problem, a Schedule or a number of steps. Got {type(problem).__name__}."
+    )
+
+
+def optimize(
+    problem,
     *,
-    function_class: FunctionClass = FunctionClass(),  # noqa: B008 - frozen, immutable default
-    measure: Measure | str = "fgap",
-    init: InitialCondition | str | None = None,
     starts: int = 4,
     seed: int = 0,
     max_step: float | None = None,
@@ -706,41 +824,37 @@ def optimize_schedule(
     warm_start=None,
     max_iter: int = 200,
     restarts: int = 2,
-    method: str = "trust-region",
+    local_method: str = "trust-region",
     radius: float = 0.5,
     kinds=None,
     known: dict | None = None,
-    _final: bool = True,
     recursive: bool = True,
-    progress: bool = False,
-    L_R: float = 1.0,
+    progress=None,
 ) -> ScheduleResult:
     """Minimize the exact worst case of gradient descent over the step-size schedule.
 
-    Solves ``min_{h in [H_MIN, max_step]^N} w(h)``, ``w`` the PEP value, by L-BFGS-B on
-    ``log w`` with envelope-theorem gradients (:func:`worst_case_gradient`) from several
-    starts, then re-evaluates the winner with the full PEP.
+    Solves ``min_{h in [H_MIN, max_step]^N} w(h)``, ``w`` the PEP value of ``problem`` with
+    the steps ``h``, by a local method from several starts, then re-evaluates the winner
+    with the full PEP (all pairs). The default local method is a trust region of
+    linearized-dual SDP steps; ``local_method="lbfgsb"`` runs L-BFGS-B on ``log w`` with
+    envelope-theorem gradients (:func:`worst_case_gradient`) instead.
 
     Parameters
     ----------
-    num_steps : int
-        N >= 1.
-    function_class : FunctionClass
-        Class of functions (``L`` only scales the value).
-    measure, init : str
-        Performance measure and initial condition (``init`` defaults to ``dist``, or ``fgap``
-        for the nonconvex class).
+    problem : Problem, Schedule or int
+        The template: its function class, measure, initial condition and ``R`` define the
+        worst case minimized, its steps are the ``neutral`` start and its length is N. A
+        number of steps N stands for ``Problem(constant(1.5, N))`` (convex, f(x_N) - f*
+        from |x_0 - x*| <= 1); a Schedule for ``Problem(schedule)``.
     starts : int
-        Number of starts (>= 1). In order: neutral (all 1.5), a caller's ``warm_start``,
-        ``composed`` (convex class, measure fgap, init dist, N >= 2: the composed schedule
-        of :func:`composed_schedule`, closed form), silver, ``concat`` (convex class,
-        N >= 3: optimized shorter schedules, found recursively, around one long step), then
-        seeded perturbations of the neutral start (seeds ``seed, seed + 1, ...``).
-    kinds : sequence of str, optional
-        Use only these kinds of start (from ``neutral``, ``warm``, ``composed``, ``silver``,
-        ``concat``, ``perturbed``), in this order; at most ``starts`` of them.
+        Number of starts (>= 1). In order: ``neutral`` (the template's steps), a caller's
+        ``warm_start``, ``composed`` (convex class, measure fgap, init dist, N >= 2: the
+        composed schedule of :func:`composed_schedule`, closed form), ``silver``, ``concat``
+        (convex class, N >= 3: optimized shorter schedules, found recursively, around one
+        long step), then seeded perturbations of the neutral start (seeds ``seed, seed + 1,
+        ...``).
     seed : int
-        Base seed of the perturbed starts.
+        Base seed of the perturbed starts and restarts.
     max_step : float, optional
         Upper bound on every step; default ``max(4, 2N)``.
     solver : str
@@ -748,29 +862,40 @@ def optimize_schedule(
     warm_start : sequence of float, optional
         Extra start given by the caller.
     max_iter : int
-        Iteration limit of each L-BFGS-B run.
-    recursive : bool
-        Allow the ``concat`` start (it optimizes the two shorter halves first, neutral start
-        only).
-    known : dict, optional
-        Schedules already optimized, by length (``{m: steps}``), for the ``concat`` starts;
-        read and extended in place (pass the same dict to a sequence of calls).
-    method : str
+        Iteration limit of each local run.
+    restarts : int
+        Seeded perturbed restarts after each start (see :func:`_run_start`).
+    local_method : {"trust-region", "lbfgsb"}
         ``trust-region`` (default: sequential linearized-dual SDP steps, see
-        :func:`_trust_region`) or ``lbfgsb`` (L-BFGS-B on ``log w`` with envelope gradients).
+        :func:`_trust_region`) or ``lbfgsb`` (L-BFGS-B on ``log w``).
     radius : float
         Initial trust-region radius (max-norm, in step units). A good start needs a small
         one: each rejected model step costs a linearized SDP solve.
-    restarts : int
-        Perturbed restarts after each start (see :func:`_run_start`).
-    progress : bool
-        Show a tqdm bar on stderr with the best value so far.
-    L_R : float
-        Size ``R`` (or Delta) of the initial condition, used only for the reported value.
+    kinds : sequence of str, optional
+        Use only these kinds of start (from ``neutral``, ``warm``, ``composed``, ``silver``,
+        ``concat``, ``perturbed``), in this order; at most ``starts`` of them.
+    known : dict, optional
+        Schedules already optimized, by length (``{m: steps}``), for the ``concat`` starts;
+        read and extended in place (pass the same dict to a sequence of calls).
+    recursive : bool
+        Allow the ``concat`` start (it optimizes the two shorter halves first).
+    progress : callable, optional
+        Called after each start with ``(done, total, best)``: starts run, starts in all,
+        and the best normalized value so far. Nothing here prints (the CLI draws a bar
+        with it); ``True`` logs the same at INFO level on the ``pepstep.optimize`` logger.
 
     Returns
     -------
     ScheduleResult
+        ``value`` is in the template's units (``L``, ``R``); ``final`` is the full-PEP
+        evaluation of the winner.
+
+    Raises
+    ------
+    InputError
+        A bad argument (the message names it and its value).
+    SolverError
+        Every start failed.
 
     References
     ----------
@@ -779,14 +904,116 @@ def optimize_schedule(
 
     Examples
     --------
-    >>> r = optimize_schedule(1, starts=1)
+    >>> from pepstep import Problem, constant
+    >>> r = optimize(Problem(constant(1.5, 1)), starts=1)
     >>> round(r.steps[0], 4), round(r.value, 6)          # h = 3/2, w = 1/8
     (1.5, 0.125)
+    >>> r  # doctest: +ELLIPSIS
+    ScheduleResult(value=0.125, optimal, N=1, convex fgap from dist, winner neutral of 1 starts, ...)
+    >>> round(optimize(Problem(constant(1.5, 1), R=2.0), starts=1).value, 6)   # L R^2 / 8
+    0.5
     """
+    return _optimize(
+        _as_template(problem),
+        starts=starts,
+        seed=seed,
+        max_step=max_step,
+        solver=solver,
+        warm_start=warm_start,
+        max_iter=max_iter,
+        restarts=restarts,
+        local_method=local_method,
+        radius=radius,
+        kinds=kinds,
+        known=known,
+        recursive=recursive,
+        progress=progress,
+    )
+
+
+def optimize_schedule(
+    num_steps: int,
+    *,
+    function_class: FunctionClass = FunctionClass(),  # noqa: B008 - frozen, immutable default
+    measure: Measure | str = "fgap",
+    init: InitialCondition | str | None = None,
+    R: float | None = None,
+    local_method: str | None = None,
+    method: str | None = None,
+    L_R: float | None = None,
+    **options,
+) -> ScheduleResult:
+    """Deprecated name of :func:`optimize`, with the problem given by its parts.
+
+    ``optimize_schedule(N, function_class=fc, measure=m, init=i, R=r, ...)`` is
+    ``optimize(Problem(constant(1.5, N), fc, m, i, r), ...)``: the same computation and
+    result. ``init`` defaults to ``dist`` (``fgap`` for the nonconvex class). The old
+    spellings ``method`` (for ``local_method``) and ``L_R`` (for ``R``) are accepted
+    here only. Every other keyword is :func:`optimize`'s.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", DeprecationWarning)
+    ...     r = optimize_schedule(1, starts=1)
+    >>> round(r.value, 6)
+    0.125
+    """
+    warnings.warn(
+        "optimize_schedule is deprecated: call pepstep.optimize(Problem(...)) (local_method=, R=).",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    local_method = _one_of("local_method", local_method, "method", method, "trust-region")
+    R = _one_of("R", R, "L_R", L_R, 1.0)
+    _validate(num_steps, 1, None, 0)
+    if init is None:
+        init = "dist" if function_class.has_minimizer else "fgap"
+    template = Problem(constant(NEUTRAL_STEP, int(num_steps)), function_class, measure, init, R)
+    return optimize(template, local_method=local_method, **options)
+
+
+def _one_of(name: str, value, old: str, old_value, default):
+    """``value``, or the old spelling's ``old_value``; both given and different is an error."""
+    if value is not None and old_value is not None and value != old_value:
+        raise InputError(
+            f"Give '{name}' or its old name '{old}', not both. Got {name}={value!r}, {old}={old_value!r}."
+        )
+    if value is not None:
+        return value
+    return default if old_value is None else old_value
+
+
+def _optimize(
+    template: Problem,
+    *,
+    starts: int,
+    seed: int,
+    max_step: float | None,
+    solver: str,
+    warm_start,
+    max_iter: int,
+    restarts: int,
+    local_method: str,
+    radius: float,
+    kinds,
+    known: dict | None,
+    recursive: bool,
+    progress,
+    partial: bool = False,
+):
+    """:func:`optimize` for a validated template; ``partial`` (the ``concat`` halves) returns
+    only the winning steps and the PEP solves spent (a :class:`_Partial`)."""
     start_time = time.perf_counter()
+    num_steps = template.num_steps
     _validate(num_steps, starts, max_step, seed)
     if not isinstance(restarts, int | np.integer) or isinstance(restarts, bool) or restarts < 0:
         raise InputError(f"The number of restarts must be an integer >= 0. Got restarts={restarts!r}.")
+    if local_method not in LOCAL_METHODS:
+        raise InputError(
+            f"The 'local_method' must be one of {', '.join(LOCAL_METHODS)}. Got local_method={local_method!r}."
+        )
     if kinds is not None:
         kinds = tuple(kinds)
         bad = [k for k in kinds if k not in START_KINDS]
@@ -794,10 +1021,8 @@ def optimize_schedule(
             raise InputError(f"The start kinds must be among {', '.join(START_KINDS)}. Got kinds={kinds!r}.")
     if not (isinstance(radius, int | float) and math.isfinite(radius) and radius > 0):
         raise InputError(f"The trust-region radius must be a positive number. Got radius={radius!r}.")
-    num_steps, starts, seed = int(num_steps), int(starts), int(seed)
-    if init is None:
-        init = "dist" if function_class.has_minimizer else "fgap"
-    template = Problem(constant(1.0, num_steps), function_class, measure, init, L_R)
+    starts, seed = int(starts), int(seed)
+    function_class = template.function_class
     hi = default_max_step(num_steps) if max_step is None else float(max_step)
     obj = _Objective(template, solver)
     bounds = [(H_MIN, hi)] * num_steps
@@ -811,22 +1036,22 @@ def optimize_schedule(
             if m == 1:
                 cache[m] = (NEUTRAL_STEP,)
             else:
-                sub = optimize_schedule(
-                    m,
-                    function_class=function_class,
-                    measure=measure,
-                    init=init,
+                sub = _optimize(
+                    _with_steps(template, np.full(m, NEUTRAL_STEP)),
                     starts=starts,
                     seed=seed,
                     max_step=max_step,
                     solver=solver,
+                    warm_start=None,
                     max_iter=max_iter,
                     restarts=restarts,
-                    method=method,
+                    local_method=local_method,
                     radius=radius,
-                    recursive=recursive,
+                    kinds=kinds,
                     known=cache,
-                    _final=False,
+                    recursive=recursive,
+                    progress=None,
+                    partial=True,
                 )
                 obj.solves += sub.pep_solves
         return cache[m]
@@ -841,44 +1066,37 @@ def optimize_schedule(
         function_class,
         composed=_composable(template),
         kinds=kinds,
+        neutral=np.asarray(template.schedule.steps),
     )
     if not points:
         raise InputError(f"No start of the kinds {kinds!r} applies to N={num_steps}.")
     results = []
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(points), desc=f"optimize N={num_steps}", unit="start", leave=False)
-    try:
-        for kind, s, h0 in points:
-            before = obj.solves
-            try:
-                rng = np.random.default_rng([seed, len(results)])
-                h, nit, msg = _run_start(obj, h0, bounds, max_iter, rng, restarts, method, radius)
-                w = obj.value(h)
-            except SolverError as exc:
-                h, nit, msg, w = h0, 0, str(exc), math.inf
-            results.append(
-                StartResult(
-                    kind, s, tuple(map(float, h0)), tuple(map(float, h)), w, obj.solves - before, nit, msg
-                )
+    if progress is True:
+        progress = _log_progress(num_steps)
+    for kind, s, h0 in points:
+        before = obj.solves
+        try:
+            rng = np.random.default_rng([seed, len(results)])
+            h, nit, msg = _run_start(obj, h0, bounds, max_iter, rng, restarts, local_method, radius)
+            w = obj.value(h)
+        except SolverError as exc:
+            h, nit, msg, w = h0, 0, str(exc), math.inf
+        results.append(
+            StartResult(
+                kind, s, tuple(map(float, h0)), tuple(map(float, h)), w, obj.solves - before, nit, msg
             )
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(best=f"{min(r.value for r in results):.10g}")
-    finally:
-        if bar is not None:
-            bar.close()
+        )
+        if callable(progress):
+            progress(len(results), len(points), min(r.value for r in results))
     win = int(np.argmin([r.value for r in results]))
     if not math.isfinite(results[win].value):
         raise SolverError(f"Every start failed for N={num_steps}: {results[win].message}")
     cache[num_steps] = results[win].steps
-    if not _final:  # a recursive call: only the steps and the cost are needed
+    if partial:  # a recursive call: only the steps and the cost are needed
         return _Partial(results[win].steps, obj.solves)
     best = Schedule(results[win].steps, name=f"optimized:{num_steps}")
     const_h, const_w = best_constant_step(template, hi, solver, counter=obj)
-    problem = Problem(best, function_class, template.measure, template.init, L_R)
+    problem = Problem(best, function_class, template.measure, template.init, template.R)
     final = worst_case(problem, solver, throw=False, method="full")
     obj.solves += 1
     scale = final.value / final.normalized_value if final.normalized_value else 1.0
