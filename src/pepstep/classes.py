@@ -59,8 +59,8 @@ class ClassKind(_NamedEnum):
 class Measure(_NamedEnum):
     """Performance measures: what the worst case maximizes.
 
-    ``fgap`` f(x_N) - f*, ``gradnorm`` |grad f(x_N)|^2, ``dist`` |x_N - x*|^2,
-    ``mingradnorm`` min_k |grad f(x_k)|^2 over k = 0..N.
+    ``fgap`` ``f(x_N) - f*``, ``gradnorm`` ``|grad f(x_N)|^2``, ``dist`` ``|x_N - x*|^2``,
+    ``mingradnorm`` ``min_k |grad f(x_k)|^2`` over k = 0..N.
     """
 
     FGAP = "fgap"
@@ -74,7 +74,7 @@ class Measure(_NamedEnum):
 
 
 class InitialCondition(_NamedEnum):
-    """Initial conditions: ``dist`` |x_0 - x*|^2 <= R^2, ``fgap`` f(x_0) - f* <= Delta."""
+    """Initial conditions: ``dist`` ``|x_0 - x*|^2 <= R^2``, ``fgap`` ``f(x_0) - f* <= Delta``."""
 
     DIST = "dist"
     FGAP = "fgap"

@@ -210,8 +210,8 @@ def compare_schedules(
 
     Parameters
     ----------
-    schedules : sequence of (label or None, Schedule)
-        ``None`` labels become :func:`display_name`.
+    schedules : sequence of (str or None, Schedule)
+        Labels and schedules; ``None`` labels become :func:`display_name`.
     make_problem : callable
         Builds the problem of a schedule (class, measure, initial condition); default the
         convex ``f(x_N) - f*`` from ``|x_0 - x*| <= 1``.

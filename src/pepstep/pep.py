@@ -68,7 +68,7 @@ class Problem:
     measure : Measure
         The quantity whose worst case is computed.
     init : InitialCondition
-        ``dist`` (|x_0 - x*| <= R) or ``fgap`` (f(x_0) - f* <= R, the size being Delta).
+        ``dist`` (``|x_0 - x*| <= R``) or ``fgap`` (``f(x_0) - f* <= R``, the size being Delta).
     R : float
         Size of the initial condition: the radius R, or Delta for ``fgap``.
     """
