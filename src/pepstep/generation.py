@@ -18,7 +18,7 @@ reports the largest violation found (``max_violation``).
 
 **The check** costs O(N^2) memory: with the coordinates ``X`` of the points ``x_k`` and
 ``E`` of the gradients in the Gram basis, the inner products ``<x_a, g_b> = (X G E^T)_ab``,
-``<g_a, g_b> = (E G E^T)_ab`` and ``<x_a, x_b> = (X G X^T)_ab`` give every inequality
+``<g_a, g_b> = (E G E^T)_ab`` and ``<x_a, x_b> = (X G X^T)_ab`` give every inequality::
 
     f_j - f_i + <g_j, x_i - x_j> + 1/(2(1-kappa)) (|g_i - g_j|^2 + kappa |x_i - x_j|^2
                                              - 2 kappa <g_j - g_i, x_j - x_i>)  <=  0
@@ -348,7 +348,7 @@ def interpolation_violations(problem: Problem, gram: np.ndarray, function_values
 
     Entry ``[p, q]`` is ``f_j - f_i + tr(A_ij G)`` for the points ``i = p - off``,
     ``j = q - off`` (``off = 1`` with a minimizer, whose index is 0; ``-inf`` on the
-    diagonal), i.e.
+    diagonal), i.e.::
 
         f_j - f_i + <g_j, x_i - x_j> + c (|g_i - g_j|^2 + kappa |x_i - x_j|^2
                                           - 2 kappa <g_j - g_i, x_j - x_i>),  c = 1 / (2 (1 - kappa)).
