@@ -122,7 +122,7 @@ def test_large_n_uses_constraint_generation_with_the_full_value(capsys):
     code, out, err = run(capsys, "rate", "--schedule", "constant:1.5:63", "--json")
     assert code == 0, err
     data = json.loads(out)
-    assert data["method"] == "auto" and data["pairs_used"] < 65 * 64 and data["rounds"] >= 1
+    assert data["method"] == "auto" and data["pairs_used"] < 65 * 64 and data["generation"]["rounds"] >= 1
     assert_rel(data["value"], 1 / (2 * (2 * 63 * 1.5 + 1)), RTOL_CLOSED_FORM, "constant 1.5, N=63")
 
 

@@ -792,6 +792,7 @@ def worst_case_generated(
     throw: bool = True,
     options: dict | None = None,
     sandwich: bool = True,
+    progress=None,
 ) -> GeneratedWorstCase:
     """Exact worst case of gradient descent by constraint generation.
 
@@ -833,6 +834,10 @@ def worst_case_generated(
         Huber-type functions (classes with a minimizer). The good schedules (constant,
         silver, optimized) attain that bound, and their working sets reach it long before
         their primal answers are feasible for the full PEP.
+    progress : callable, optional
+        Called after each round with ``(rounds, pairs, value)``: the rounds so far, the
+        working-set size of the last one and its normalized value (NaN if it failed).
+        Nothing here prints; the CLI draws a bar with it.
 
     Returns
     -------
@@ -922,6 +927,8 @@ def worst_case_generated(
             out = _solve_round(problem, pairs, basis, used, scale, options)
         rounds += 1
         sizes.append(int(pairs.shape[0]))
+        if progress is not None:
+            progress(rounds, int(pairs.shape[0]), float(out.get("value", np.nan)))
         if out["status"] not in (Status.OPTIMAL, Status.INACCURATE):
             secs.append(time.perf_counter() - t0)
             break

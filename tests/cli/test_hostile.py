@@ -586,7 +586,7 @@ def test_optimize_prints_no_value_for_an_inaccurate_solve(tmp_path, monkeypatch,
         status=Status.INACCURATE,
         to_json=lambda: {"steps": [1.5], "value": 0.123456789, "normalized_value": 0.123456789},
     )
-    monkeypatch.setattr(command, "optimize_schedule", lambda *a, **k: fake)
+    monkeypatch.setattr(command, "optimize", lambda *a, **k: fake)
     argv = ["optimize", "--num-steps", "1", "--out", "o.json", "--plot", "p.png"]
     code, out, err = run_hostile(argv, tmp_path, monkeypatch, capsys)
     assert code == 1 and "inaccurate" in err and "0.123" not in out + err

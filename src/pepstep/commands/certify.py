@@ -1,4 +1,9 @@
-"""``pepstep certify``: an exact rational certificate of a worst-case rate."""
+"""``pepstep certify``: an exact rational certificate of a worst-case rate.
+
+Progress (elapsed time) goes to stderr; ``--quiet`` silences it. Without ``--out`` the
+certificate itself (the JSON that :mod:`pepstep.kernel` reads, its keys stated there) is
+printed on stdout and the one-line summary goes to stderr.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,12 @@ from ..errors import InputError
 from .common import (
     Outputs,
     add_problem_arguments,
+    add_quiet_argument,
     check_num_steps,
     check_outputs,
     fmt,
     problem_from_args,
+    progress_bar,
     refuse_given,
     schedule_from_args,
 )
@@ -59,6 +66,7 @@ def register(sub) -> None:
         help="certify the steps as a cyclic long-step pattern (Grimmer's criterion) instead; "
         "takes only --steps or --schedule, and --out",
     )
+    add_quiet_argument(p)
     p.set_defaults(func=run, solver="auto")
     for action in p._actions:  # the certificate's own solver routes besides the cvxpy backends
         if action.dest == "solver":
@@ -75,7 +83,8 @@ def _run_cyclic(args) -> int:
     schedule = schedule_from_args(args)
     check_num_steps(schedule.num_steps)
     check_outputs(args, OUTPUTS)
-    cert = certify_pattern(schedule.exact or schedule.steps)
+    with progress_bar(args, f"certify cyclic t={schedule.num_steps}", heartbeat=True):
+        cert = certify_pattern(schedule.exact or schedule.steps)
     if args.out and cert.valid:
         with Outputs() as out:
             out.text(args.out, json.dumps(cert.to_json(), indent=1) + "\n")
@@ -98,7 +107,8 @@ def run(args) -> int:
     if rate is not None and rate > Fraction(sys.float_info.max):
         raise InputError(f"The 'rate' is too large for a float. Got rate={args.rate!r}.")
     check_outputs(args, OUTPUTS)
-    cert = certify(problem, rate=args.rate, support=args.support, solver=args.solver)
+    with progress_bar(args, f"certify {problem.schedule.name}", heartbeat=True):
+        cert = certify(problem, rate=args.rate, support=args.support, solver=args.solver)
     with Outputs() as out:  # both files or neither
         if args.out:
             out.text(args.out, cert.to_json())

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import sys
+import threading
 
 from .._io import Outputs, check_distinct, check_output_path, write_atomic
 from ..classes import ClassKind, FunctionClass, InitialCondition, Measure
@@ -38,6 +41,11 @@ __all__ = [
     "int_in",
     "check_num_steps",
     "MAX_PEP_STEPS",
+    "add_quiet_argument",
+    "progress_bar",
+    "solver_json",
+    "json_epilog",
+    "FORMULATIONS",
 ]
 
 #: Longest schedule a PEP command (rate, table, certify, run's bounds) accepts. The SDP of N
@@ -276,3 +284,141 @@ def trusted_digits(residuals: dict) -> int:
     """Significant digits the re-checked accuracy supports (relative gap and dual residual)."""
     err = max(residuals.get("gap", 1.0), residuals.get("dual", 1.0), 1e-12)
     return max(3, min(10, int(-math.log10(err))))
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def add_quiet_argument(p) -> None:
+    """``--quiet``: no progress on stderr (progress is shown by default, with ``--json`` too)."""
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+#: Seconds between redraws of a progress line whose work gives no count (elapsed time only).
+HEARTBEAT_SECONDS = 1.0
+
+
+#: Seconds a command may run before its progress line appears: a one-second ``rate`` shows
+#: none, and an input refused at the start leaves stderr one line. The environment variable
+#: ``PEPSTEP_PROGRESS_DELAY`` overrides it (the tests set 0 to see the bar of a fast run).
+PROGRESS_DELAY = 2.0
+#: Bar of a work whose total is unknown: name, elapsed time, and what the library reported.
+_NO_TOTAL = "{desc}: {elapsed}{postfix}"
+
+
+def _progress_delay() -> float:
+    text = os.environ.get("PEPSTEP_PROGRESS_DELAY", "")
+    try:
+        value = float(text) if text else PROGRESS_DELAY
+    except ValueError:
+        return PROGRESS_DELAY
+    return value if math.isfinite(value) and value >= 0 else PROGRESS_DELAY
+
+
+@contextlib.contextmanager
+def progress_bar(
+    args,
+    desc: str,
+    total: int | None = None,
+    unit: str = "it",
+    heartbeat: bool = False,
+    delay: float | None = None,
+):
+    """The one progress display of the CLI: a tqdm bar on stderr, never on stdout.
+
+    Shown with ``--json`` too (stdout then holds exactly one JSON object) and silenced by
+    ``--quiet``; it appears after ``delay`` seconds (default :data:`PROGRESS_DELAY`) and
+    is erased when the work ends.
+    Library functions never print: they take a ``progress`` callback, which the command
+    builds from this bar (``bar.update``, ``bar.set_postfix_str``). With ``heartbeat=True``
+    a background thread redraws the bar every ``HEARTBEAT_SECONDS``, so a long solve that
+    reports nothing still shows its elapsed time.
+    """
+    from tqdm import tqdm
+
+    if delay is None:
+        delay = _progress_delay()
+    bar = tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        file=sys.stderr,
+        disable=bool(getattr(args, "quiet", False)),
+        leave=False,
+        delay=delay,
+        bar_format=None if total else _NO_TOTAL,
+    )
+    stop = threading.Event()
+    thread = None
+    if heartbeat and not bar.disable:
+
+        def beat():
+            if stop.wait(delay):
+                return
+            while True:
+                bar.refresh()
+                if stop.wait(HEARTBEAT_SECONDS):
+                    return
+
+        thread = threading.Thread(target=beat, name="pepstep-progress", daemon=True)
+        thread.start()
+    try:
+        yield bar
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join()
+        bar.close()
+
+
+# --------------------------------------------------------------------------- JSON
+
+#: How the SDP reached its solver, the ``formulation`` key of every JSON output.
+FORMULATIONS = {
+    "dense": "the SDP as sparse matrices with a dense PSD block, through cvxpy to `solver`",
+    "schur": "pepstep's low-rank Schur-complement KKT solver inside CVXOPT",
+}
+
+
+def solver_json(name: str, version: str = "") -> dict:
+    """``solver`` (the package that ran), ``solver_version`` and ``formulation``.
+
+    pepstep's low-rank route (recorded as ``"schur"`` by the library) runs CVXOPT with
+    pepstep's KKT solver: it is reported as ``solver: "cvxopt"``, ``formulation: "schur"``;
+    a cvxpy backend as itself with ``formulation: "dense"``.
+    """
+    if name == "schur":
+        return {"solver": "cvxopt", "solver_version": version, "formulation": "schur"}
+    return {"solver": name, "solver_version": version, "formulation": "dense"}
+
+
+def solver_text(name: str, version: str = "") -> str:
+    """The solver as the text outputs name it: ``cvxopt 1.3.3 (pepstep low-rank Schur KKT)``."""
+    info = solver_json(name, version)
+    text = f"{info['solver']} {version}".strip()
+    return text + (" (pepstep low-rank Schur KKT)" if info["formulation"] == "schur" else "")
+
+
+def json_epilog(doc: str | None) -> str:
+    """The ``JSON output`` section of a command module's docstring, for its ``--help`` epilog.
+
+    The section is a table ``| key | meaning |`` (nested keys as ``a.b`` or ``a[].b``);
+    ``tests/cli/test_json_schema.py`` checks every command's output against it.
+    """
+    lines = (doc or "").splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() == "JSON output")
+    except StopIteration:
+        return ""
+    body = [line for line in lines[start:] if line.strip()]
+    return "\n".join(body)
+
+
+def json_schema(doc: str | None) -> dict:
+    """``{key: meaning}`` of the ``JSON output`` table of a command module's docstring."""
+    keys = {}
+    for line in json_epilog(doc).splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.strip().startswith("|") and len(cells) >= 2 and cells[0].startswith("`"):
+            keys[cells[0].strip("`")] = cells[1]
+    return keys

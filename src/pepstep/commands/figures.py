@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from ..errors import InputError
 from ..plots import plot_schedules, plot_worst_case_vs_n
 from ..reproduce import check_manifest, record_outputs, summary_points, summary_series, write_index
 from ..schedules import load_pattern, silver
-from .common import add_solver_argument
+from .common import add_quiet_argument, add_solver_argument, progress_bar
 
 FIGURES = ("schedule_shapes.png", "worst_case_vs_n.png")
 
@@ -22,7 +21,7 @@ def register(sub) -> None:
     p.add_argument(
         "--max-steps", type=int, default=63, help="largest N in the worst-case figure (default 63)"
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    add_quiet_argument(p)
     add_solver_argument(p)
     p.set_defaults(func=run)
 
@@ -50,10 +49,8 @@ def run(args) -> int:
     written = [plot_schedules(shapes, out / FIGURES[0], "Step-size schedules h_k [1/L] (log axis from 0.5)")]
     record_outputs(out, written)
     print(written[0])
-    from tqdm import tqdm
-
     total = len(summary_points(args.max_steps, patterns))
-    with tqdm(total=total, desc="worst case vs N", unit="PEP", file=sys.stderr, disable=args.quiet) as bar:
+    with progress_bar(args, "worst case vs N", total=total, unit="PEP", heartbeat=True) as bar:
         series = summary_series(
             args.solver, max_steps=args.max_steps, patterns_dir=patterns, progress=bar.update
         )

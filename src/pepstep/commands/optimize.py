@@ -1,24 +1,63 @@
-"""``pepstep optimize``: a step-size schedule minimizing the exact worst case."""
+"""``pepstep optimize``: a step-size schedule minimizing the exact worst case.
+
+Progress (starts done, best value, elapsed time) goes to stderr, also with ``--json``;
+``--quiet`` silences it. ``--out`` writes the same JSON object as ``--json`` prints.
+
+JSON output
+  | key | meaning |
+  |---|---|
+  | `steps` | the optimized normalized steps |
+  | `value` | its worst case in user units, by the full PEP; null unless status is optimal |
+  | `normalized_value` | the same with L = R = 1; null unless optimal |
+  | `units` | the homogeneity factor of `value`, e.g. "L R^2" |
+  | `status` | status of the final full-PEP solve |
+  | `num_steps` | N |
+  | `class` | convex, strongly-convex or nonconvex |
+  | `L` | smoothness constant |
+  | `mu` | strong convexity constant |
+  | `measure` | fgap, gradnorm, dist or mingradnorm |
+  | `init` | dist or fgap |
+  | `R` | size of the initial condition (R or Delta) |
+  | `starts` | every start: kind, seed, value, pep_solves, iterations, message, initial_steps, steps |
+  | `winning_start` | index, kind and seed of the winner |
+  | `best_constant` | step and value of the best constant schedule |
+  | `seconds` | wall time |
+  | `pep_solves` | PEP solves in all |
+  | `solver` | the package of the final full-PEP solve |
+  | `solver_version` | its version |
+  | `formulation` | "dense" (through cvxpy) |
+  | `certificate` | null unless --certify was given |
+  | `certificate.written_to` | the --certify file |
+  | `certificate.rate` | the certified rate, an exact "p/q" (normalized, L = R = 1) |
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
 from ..errors import InputError
-from ..optimize import certify_schedule, optimize_schedule, plot_schedule
+from ..optimize import NEUTRAL_STEP, certify_schedule, optimize, plot_schedule
+from ..pep import Problem
+from ..schedules import constant
 from .common import (
     Outputs,
     add_class_arguments,
+    add_quiet_argument,
     add_solver_argument,
     check_outputs,
     dump_json,
     fmt,
     function_class_from_args,
     int_in,
+    json_epilog,
     positive_float,
+    progress_bar,
     refuse_given,
+    solver_json,
 )
+from .rate import units
 
 #: Largest N ``optimize`` accepts. Each start runs a trust-region loop of PEP solves of size
 #: N + 2 (about 4 s per all-pairs solve at N = 50 here, growing like N^6 per interior-point
@@ -37,7 +76,12 @@ OUTPUTS = {"out": ("--out", "file"), "plot": ("--plot", "plot"), "certify": ("--
 
 
 def register(sub) -> None:
-    p = sub.add_parser("optimize", help="optimize the step-size schedule (minimize the worst case)")
+    p = sub.add_parser(
+        "optimize",
+        help="optimize the step-size schedule (minimize the worst case)",
+        epilog=json_epilog(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument(
         "--num-steps",
         type=int_in(1, MAX_NUM_STEPS, WHY_MAX),
@@ -79,7 +123,8 @@ def register(sub) -> None:
     p.add_argument(
         "--radius", type=positive_float, default=0.5, help="initial trust-region radius (default 0.5)"
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object (no progress bar)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (progress still on stderr)")
+    add_quiet_argument(p)
     p.add_argument("--out", default=None, help="write the result (JSON) here, atomically")
     p.add_argument("--plot", default=None, help="bar chart of the steps (PNG, PDF, SVG, ...)")
     p.add_argument(
@@ -98,23 +143,27 @@ def run(args) -> int:
     if kinds is not None and not kinds:
         raise InputError(f"The --kinds list is empty. Got --kinds {args.kinds!r}.")
     check_outputs(args, OUTPUTS)
-    result = optimize_schedule(
-        args.num_steps,
-        function_class=fc,
-        measure=args.measure,
-        init=args.init,
-        starts=args.starts,
-        seed=args.seed,
-        max_step=args.max_step,
-        solver=args.solver,
-        restarts=args.restarts,
-        method=args.method,
-        radius=args.radius,
-        kinds=kinds,
-        progress=not args.json,
-        L_R=args.R,
-    )
-    out = result.to_json()
+    init = args.init or ("dist" if fc.has_minimizer else "fgap")
+    # the problem of every schedule tried; its steps are the neutral start
+    template = Problem(constant(NEUTRAL_STEP, args.num_steps), fc, args.measure, init, args.R)
+
+    def report(done, total, best):
+        bar.set_postfix_str(f"{done} of {total} starts done, best {best:.10g}")
+
+    with progress_bar(args, f"optimize N={args.num_steps}", unit="start", heartbeat=True) as bar:
+        result = optimize(
+            template,
+            starts=args.starts,
+            seed=args.seed,
+            max_step=args.max_step,
+            solver=args.solver,
+            restarts=args.restarts,
+            local_method=args.method,
+            radius=args.radius,
+            kinds=kinds,
+            progress=report,
+        )
+    out = _json(result)
     if not result.ok:  # never a value the solver did not certify, and no file
         out["value"] = out["normalized_value"] = None
         if args.json:
@@ -128,9 +177,10 @@ def run(args) -> int:
         return 1
     with Outputs() as files:  # every output or none
         if args.certify:
-            cert = certify_schedule(result, args.solver)
+            with progress_bar(args, f"certify N={args.num_steps}", heartbeat=True):
+                cert = certify_schedule(result, args.solver)
             files.text(args.certify, cert.to_json())
-            out["certificate"] = {"file": args.certify, "rate": str(cert.rate)}
+            out["certificate"] = {"written_to": args.certify, "rate": str(cert.rate)}
         if args.out:
             files.text(args.out, json.dumps(out, indent=2) + "\n")
         if args.plot:
@@ -153,3 +203,14 @@ def run(args) -> int:
         if args.certify:
             print(f"certificate  rate {out['certificate']['rate']} written to {args.certify}")
     return 0
+
+
+def _json(result) -> dict:
+    """The JSON object of the module notes: the result's, the solver named as it ran."""
+    out = result.to_json()
+    problem = getattr(result, "problem", None)
+    out["units"] = units(problem) if problem is not None else None
+    out.update(solver_json(out.pop("solver", ""), out.pop("solver_version", "")))
+    out["certificate"] = None
+    order = [*list(out)[:4], "units"]  # units after the value, as in ``rate``
+    return {k: out[k] for k in [*order, *(k for k in out if k not in order)]}

@@ -1,23 +1,66 @@
-"""``pepstep rate``: the exact worst case of one schedule."""
+"""``pepstep rate``: the exact worst case of one schedule.
+
+Progress (constraint-generation rounds, elapsed time) goes to stderr, also with ``--json``;
+``--quiet`` silences it.
+
+JSON output
+  | key | meaning |
+  |---|---|
+  | `value` | worst case in user units (L, R or Delta included); null unless status is optimal |
+  | `normalized_value` | the same with L = 1 and R (Delta) = 1; null unless optimal |
+  | `units` | the homogeneity factor of `value`, e.g. "L R^2" |
+  | `status` | optimal, inaccurate, infeasible, unbounded or failed (after pepstep's re-check) |
+  | `solver` | the package that solved the (last) SDP: clarabel, cvxopt, scs or mosek |
+  | `solver_version` | its version |
+  | `formulation` | "dense" (through cvxpy) or "schur" (pepstep's low-rank Schur KKT in CVXOPT) |
+  | `method` | the --method asked for: auto, full or generate |
+  | `steps` | the normalized steps h_0..h_{N-1} |
+  | `num_steps` | N |
+  | `schedule` | the schedule's name |
+  | `class` | convex, strongly-convex or nonconvex |
+  | `L` | smoothness constant |
+  | `mu` | strong convexity constant |
+  | `measure` | fgap, gradnorm, dist or mingradnorm |
+  | `init` | dist or fgap |
+  | `R` | size of the initial condition (R or Delta) |
+  | `seconds` | wall time of the solve |
+  | `pairs_used` | interpolation pairs in the (final) SDP |
+  | `generation` | constraint generation's record, or null when the full PEP was solved |
+  | `generation.rounds` | working-set solves |
+  | `generation.total_pairs` | inequalities of the full PEP |
+  | `generation.max_violation` | largest violation outside the working set, relative to the value |
+  | `generation.closed_by` | "lower bound", "feasibility" or "" (not exact) |
+  | `generation.lower_bound` | normalized value of the explicit function compared with (null if none) |
+  | `residuals` | pepstep's re-check of the solve: gap, primal, dual, min_eig_slack, ... |
+"""
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 
 from ..classes import InitialCondition, Measure
-from ..generation import RTOL_SANDWICH
-from ..solve import Status, failure_message, worst_case
+from ..generation import RTOL_SANDWICH, worst_case_generated
+from ..solve import GENERATE_FROM, Status, failure_message, worst_case
 from .common import (
     add_method_arguments,
     add_problem_arguments,
+    add_quiet_argument,
     dump_json,
     fmt,
+    json_epilog,
     method_from_args,
     problem_from_args,
     problem_json,
+    progress_bar,
+    solver_json,
+    solver_text,
     trusted_digits,
 )
+
+#: Keys of ``residuals`` that constraint generation adds; the JSON puts them under ``generation``.
+GENERATION_KEYS = ("rounds", "total_pairs", "max_violation", "closed_by", "lower_bound")
 
 MEASURE_TEXT = {
     Measure.FGAP: "f(x_N) - f*",
@@ -37,33 +80,67 @@ def units(problem) -> str:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("rate", help="exact worst case of gradient descent with a schedule")
+    p = sub.add_parser(
+        "rate",
+        help="exact worst case of gradient descent with a schedule",
+        epilog=json_epilog(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_problem_arguments(p)
     add_method_arguments(p)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help="print one JSON object (progress still on stderr)")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
+
+
+def solve_with_progress(problem, solver: str, method: str, bar):
+    """``worst_case`` of ``problem``, reporting constraint-generation rounds to ``bar``.
+
+    The same dispatch as :func:`pepstep.solve.worst_case` (generation for ``generate``, or
+    for ``auto`` from ``GENERATE_FROM`` steps on, its working-set solver chosen by size with
+    the default solver), with generation's ``progress`` callback drawn on the bar.
+    """
+    if method == "generate" or (method == "auto" and problem.num_steps >= GENERATE_FROM):
+
+        def report(rounds, pairs, value):
+            bar.set_postfix_str(f"round {rounds}, {pairs} pairs, value {value:.6g}", refresh=False)
+
+        gen = worst_case_generated(
+            problem, "auto" if solver == "clarabel" else solver, throw=False, progress=report
+        )
+        return gen.worst_case
+    return worst_case(problem, solver, throw=False, method=method)
+
+
+def rate_json(problem, wc, method: str) -> dict:
+    """The JSON object of one worst case (see the module notes)."""
+    ok = wc.status is Status.OPTIMAL
+    res = dict(wc.residuals)
+    generated = "rounds" in res
+    generation = {k: res.pop(k, None) for k in GENERATION_KEYS} if generated else None
+    return {
+        "value": wc.value if ok else None,
+        "normalized_value": wc.normalized_value if ok else None,
+        "units": units(problem),
+        "status": wc.status.value,
+        **solver_json(wc.solver, wc.solver_version),
+        "method": method,
+        **problem_json(problem),
+        "seconds": wc.seconds,
+        "pairs_used": wc.pairs_used,
+        "generation": generation,
+        "residuals": res,
+    }
 
 
 def run(args) -> int:
     problem = problem_from_args(args)
-    wc = worst_case(problem, args.solver, throw=False, method=method_from_args(args))
+    method = method_from_args(args)
+    with progress_bar(args, f"rate {problem.schedule.name}", heartbeat=True) as bar:
+        wc = solve_with_progress(problem, args.solver, method, bar)
     ok = wc.status is Status.OPTIMAL
     if args.json:
-        out = {
-            "value": wc.value if ok else None,
-            "normalized_value": wc.normalized_value if ok else None,
-            "status": wc.status.value,
-            "solver": wc.solver,
-            "solver_version": wc.solver_version,
-            **problem_json(problem),
-            "seconds": wc.seconds,
-            "pairs_used": wc.pairs_used,
-            "method": method_from_args(args),
-            "rounds": wc.residuals.get("rounds", 1),
-            "max_violation": wc.residuals.get("max_violation"),
-            "residuals": wc.residuals,
-        }
-        dump_json(out)
+        dump_json(rate_json(problem, wc, method))
         return 0 if ok else 1
     if not ok:
         kind = "no finite worst case" if wc.status is Status.UNBOUNDED else "solver failure"
@@ -80,7 +157,7 @@ def run(args) -> int:
     cls = fc.kind + (f", mu = {fmt(fc.mu, 6)}" if fc.kind == "strongly-convex" else "")
     print(f"class        {cls};  init {problem.init.value}")
     print(
-        f"solver       {wc.solver} {wc.solver_version}: {wc.status.value}, "
+        f"solver       {solver_text(wc.solver, wc.solver_version)}: {wc.status.value}, "
         f"relative gap {wc.residuals['gap']:.1e}, {wc.seconds:.2f} s"
     )
     closed_by = wc.residuals.get("closed_by")

@@ -1,11 +1,28 @@
-"""``pepstep run``: certified schedules and hypergradient tuning on a real problem, beside their PEP bounds."""
+"""``pepstep run``: certified schedules and hypergradient tuning on a real problem, beside their PEP bounds.
+
+Progress (loading the problem, gradient steps, PEP bounds) goes to stderr, also with
+``--json``; ``--quiet`` silences it.
+
+JSON output
+  | key | meaning |
+  |---|---|
+  | `provenance` | pepstep_version, git_sha, solver (the --solver given) and its version, cvxpy_version, python, tolerances, date |
+  | `problem` | the data set: name, description, dim, L, R (= abs(x0 - x*)), f_star |
+  | `iters` | gradient steps per method |
+  | `methods` | one object per --schedule, in the order given |
+  | `methods[].method` | its label |
+  | `methods[].final_gap` | f(x_N) - f* after the last step |
+  | `methods[].seconds` | wall time of the run |
+  | `methods[].f_gap` | f(x_k) - f* at k = 0, 1, 2, 4, ... and the last k (keys are k) |
+  | `methods[].final_step` | the last step h used |
+  | `methods[].bounds` | PEP bounds at the checkpoints: N, normalized, value, observed, ratio |
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 
-from .. import __version__
 from ..errors import InputError
 from ..practice import (
     PROBLEMS,
@@ -16,10 +33,18 @@ from ..practice import (
     run_method,
     schedule_bounds,
 )
-from .common import MAX_PEP_STEPS, Outputs, add_solver_argument, check_outputs, dump_json, int_in
+from .common import (
+    MAX_PEP_STEPS,
+    Outputs,
+    add_quiet_argument,
+    add_solver_argument,
+    check_outputs,
+    dump_json,
+    int_in,
+    json_epilog,
+    progress_bar,
+)
 
-#: Total iterations (over all methods) from which a progress bar is shown.
-PROGRESS_FROM = 2000
 #: Most gradient steps per method: each step is one gradient of the data set (about 10-100
 #: microseconds on the shipped ones), and the traces are kept in memory.
 MAX_ITERS = 10_000_000
@@ -33,6 +58,8 @@ def register(sub) -> None:
         help="run schedules on a real problem and compare with their worst-case bounds",
         description="Gradient descent with certified schedules (and hypergradient tuning) on a "
         "smooth convex problem; f(x_k) - f* beside the PEP worst case w L |x0 - x*|^2.",
+        epilog=json_epilog(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--problem", required=True, help=f"one of: {', '.join(PROBLEMS)}")
     p.add_argument(
@@ -57,7 +84,8 @@ def register(sub) -> None:
     )
     p.add_argument("--cache-dir", default=None, help="folder to keep the reference solutions x* in")
     p.add_argument("--plot", default=None, metavar="PNG", help="write the figure here")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help="print one JSON object (progress still on stderr)")
+    add_quiet_argument(p)
     add_solver_argument(p)
     p.set_defaults(func=run)
 
@@ -76,23 +104,18 @@ def run(args) -> int:
             raise InputError(
                 f"Cannot create the --cache-dir folder {args.cache_dir!r}: {exc.strerror}."
             ) from None
-    problem = load_problem(args.problem, args.cache_dir)
+    with progress_bar(args, f"load {args.problem}", heartbeat=True):
+        problem = load_problem(args.problem, args.cache_dir)
     total = args.iters * len(methods)
-    bar = None
-    if not args.json and total >= PROGRESS_FROM:
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, file=sys.stderr, unit="it", desc=problem.name, leave=False)
-    try:
-        traces = [run_method(problem, m, args.iters, progress=bar.update if bar else None) for m in methods]
-    finally:
-        if bar is not None:
-            bar.close()
-    bounds = {
-        m.label: schedule_bounds(problem, m.schedule, args.bound_max_n, args.solver)
-        for m in methods
-        if isinstance(m, ScheduleMethod)
-    }
+    with progress_bar(args, problem.name, total=total, unit="it") as bar:
+        traces = [run_method(problem, m, args.iters, progress=bar.update) for m in methods]
+    scheduled = [m for m in methods if isinstance(m, ScheduleMethod)]
+    bounds = {}
+    with progress_bar(args, "PEP bounds", total=len(scheduled), unit="schedule", heartbeat=True) as bar:
+        for m in scheduled:
+            bar.set_postfix_str(m.label, refresh=False)
+            bounds[m.label] = schedule_bounds(problem, m.schedule, args.bound_max_n, args.solver)
+            bar.update()
     if args.plot:
         with Outputs() as out:
             plot_practice(problem, traces, bounds, out.path(args.plot))
@@ -121,7 +144,6 @@ def _json(problem, traces, bounds, args) -> dict:
     from ..reproduce import provenance
 
     return {
-        "pepstep_version": __version__,
         "provenance": provenance(args.solver),
         "problem": {
             "name": problem.name,
@@ -132,7 +154,6 @@ def _json(problem, traces, bounds, args) -> dict:
             "f_star": problem.f_star,
         },
         "iters": args.iters,
-        "solver": args.solver,
         "methods": [
             {
                 "method": t.method,

@@ -1,15 +1,33 @@
-"""``pepstep search``: a straightforward long-step pattern of length 2^k - 1, found from scratch."""
+"""``pepstep search``: a straightforward long-step pattern of length 2^k - 1, found from scratch.
+
+Progress (levels done, the pattern's length and average so far) goes to stderr, also with
+``--json``; ``--quiet`` silences it.
+
+JSON output
+  | key | meaning |
+  |---|---|
+  | `length` | the pattern length t |
+  | `steps` | the pattern found |
+  | `average` | its average step sum(h) / t (float) |
+  | `certified` | whether the exact certificate (Grimmer's criterion) verified |
+  | `certificate` | null unless certified |
+  | `certificate.average` | the certified average step, an exact "p/q" |
+  | `certificate.delta` | the certificate's Delta, an exact "p/q" |
+  | `certificate.written_to` | the --certificate file, or null when none was asked for |
+  | `seconds` | wall time |
+  | `candidates_evaluated` | SDPs solved |
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
 import re
-import sys
 
 from ..errors import InputError
-from .common import Outputs, check_outputs, dump_json, int_in
+from .common import Outputs, add_quiet_argument, check_outputs, dump_json, int_in, json_epilog, progress_bar
 
 #: Longest pattern searched: every level doubles the pattern and the SDPs of its moves;
 #: t = 255 is the longest searched so far, so t = 511 is the limit here.
@@ -24,9 +42,15 @@ OUTPUTS = {"checkpoint": ("--checkpoint", "file"), "certificate": ("--certificat
 
 
 def register(sub) -> None:
-    p = sub.add_parser("search", help="search a cyclic long-step pattern (Grimmer's criterion)")
+    p = sub.add_parser(
+        "search",
+        help="search a cyclic long-step pattern (Grimmer's criterion)",
+        epilog=json_epilog(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--length", type=int, required=True, help=f"pattern length t = 2^k - 1 <= {MAX_LENGTH}")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help="print one JSON object (progress still on stderr)")
+    add_quiet_argument(p)
     p.add_argument(
         "--workers",
         type=int_in(1, MAX_WORKERS, "each is a spawned process with its own solver stack"),
@@ -124,41 +148,42 @@ def run(args) -> int:
 
     check_args(args)  # before any worker or progress bar
     executor, close = _executor(args)
-    bar = None
-    if not args.json:
-        from tqdm import tqdm
-
-        k = (args.length + 1).bit_length() - 1
-        bar = tqdm(total=k, file=sys.stderr, desc="levels")
+    k = (args.length + 1).bit_length() - 1
 
     def progress(level, k, avg):
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(t=2**level - 1, avg=f"{avg:.4f}")
+        bar.set_postfix_str(f"t = {2**level - 1}, average {avg:.4f}", refresh=False)
+        bar.update(1)
 
     try:
-        res = search_patterns(
-            args.length,
-            executor,
-            seed=args.seed,
-            checkpoint=args.checkpoint,
-            progress=progress,
-            first=args.first,
-        )
+        with progress_bar(args, "search levels", total=k, unit="level", heartbeat=True) as bar:
+            res = search_patterns(
+                args.length,
+                executor,
+                seed=args.seed,
+                checkpoint=args.checkpoint,
+                progress=progress,
+                first=args.first,
+            )
     finally:
         close()
-        if bar is not None:
-            bar.close()
     cert_path = None
     if res.certificate is not None and args.certificate:
         with Outputs() as out:
             out.text(args.certificate, json.dumps(res.certificate, indent=1))
         cert_path = args.certificate
+    certificate = None
+    if res.certified and res.certificate is not None:
+        certificate = {
+            "average": res.certificate["average"],
+            "delta": res.certificate["delta"],
+            "written_to": cert_path,
+        }
     out = {
+        "length": args.length,
         "steps": list(res.steps),
         "average": res.average,
         "certified": res.certified,
-        "certificate": cert_path,
+        "certificate": certificate,
         "seconds": res.seconds,
         "candidates_evaluated": res.candidates_evaluated,
     }
