@@ -4,12 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow lint bench results clean
+.PHONY: install demo test test-slow lint bench results docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,docs]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -35,6 +35,11 @@ bench: $(STAMP)
 results: $(STAMP)
 	$(BIN)/pepstep reproduce problems/*.toml --out results
 	$(BIN)/pepstep figures --out results
+
+# The documentation site, warnings as errors (a docstring that is not valid reStructuredText
+# fails it). docs/conf.py generates the API pages, the CLI reference and the gallery.
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) .pytest_cache build src/*.egg-info
