@@ -99,6 +99,7 @@ __all__ = [
     "slack_matrix",
     "identity_residual",
     "proof_markdown",
+    "exact_lower_bound",
 ]
 
 #: Irrational steps (silver) are rounded to rationals with at most this denominator; the
@@ -112,6 +113,12 @@ MAX_STEP_DENOMINATOR = 10**6
 SCHUR_FROM = 48
 #: Relative PSD margins tried in turn (``delta tr(G*) = rel * value``).
 MARGINS = (1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5)
+#: A claimed rate within this relative distance of the float PEP value leaves no room for a PSD
+#: margin: :func:`certify` then solves for multipliers proving exactly that rate.
+TIGHT_RTOL = 1e-7
+#: Clarabel settings of that solve: the float multipliers and worst-case Gram matrix are only
+#: rounded to small fractions, which needs them to about 1e-10.
+TIGHT_OPTIONS = {"tol_gap_abs": 1e-13, "tol_gap_rel": 1e-13, "tol_feas": 1e-13, "max_iter": 800}
 #: Significant digits of ``tau`` (rounded up) and of the multipliers (rounded to nearest).
 TAU_DIGITS = 12
 LAMBDA_DIGITS = 15
@@ -441,6 +448,18 @@ def certify(
             f"Cannot prove rate={_rate_text(claimed)}: it is below the PEP value {tau0 * float(scale):.10g} "
             f"on the {support} support."
         )
+    if (
+        tau_c is not None
+        and measure != "mingradnorm"
+        and n < SCHUR_FROM
+        and float(tau_c) <= tau0 * (1 + TIGHT_RTOL)
+    ):
+        # no room for a PSD margin: the claim is the worst case itself; solve for it exactly
+        # the consecutive pairs first: fewer free multipliers, shorter fractions (exact for h <= 1)
+        for cand in (_support_pairs("consecutive", n, has_min), pairs) if support == "full" else (pairs,):
+            cert = _tight_certificate(rproblem, cand, (L, mu, R), steps, tau_c, support)
+            if cert is not None:
+                return cert
     margins = [rel * tau0 / trace_g for rel in MARGINS]
     if tau_c is not None:
         room = float(tau_c) - tau0
@@ -495,6 +514,160 @@ def certify(
         f"Cannot certify {what} for {problem.schedule.name} on the {support} support: "
         f"no exact certificate found (PEP value {tau0 * float(scale):.10g}){extra}."
     )
+
+
+def exact_lower_bound(problem: Problem) -> tuple[Fraction, str] | None:
+    """An exact value attained by an explicit function of the class, in user units, and its name.
+
+    Convex, ``fgap`` from ``|x_0 - x*| <= R``: the Huber function gives ``L R^2 / (2 (2 sum h +
+    1))`` and the quadratic ``(L/2) |x|^2`` gives ``L R^2 prod (1 - h_k)^2 / 2`` (DESIGN.md
+    section 1). Convex or strongly convex, ``dist`` from ``dist``: the quadratics of curvature
+    ``mu`` and ``L`` give ``R^2 prod (1 - h_k c / L)^2``. None for other problems or irrational
+    steps. A certificate whose rate equals this value proves the worst case exactly.
+
+    Examples
+    --------
+    >>> from pepstep import constant
+    >>> exact_lower_bound(Problem(constant("1", 10)))
+    (Fraction(1, 42), 'a Huber function')
+    """
+    found = _explicit_worst(problem)
+    return None if found is None else found[:2]
+
+
+def _explicit_worst(problem: Problem):
+    """``(value, name, curvature)`` of :func:`exact_lower_bound`; ``curvature`` is the normalized
+    ``c / L`` of the quadratic (None for the Huber function)."""
+    steps = problem.schedule.exact
+    fc, m, i = problem.function_class, problem.measure.value, problem.init.value
+    if steps is None or i != "dist":
+        return None
+    L, mu, R = _exact_param(fc.L), _exact_param(fc.mu), _exact_param(problem.R)
+    if fc.kind == "convex" and m == "fgap":
+        huber = L * R * R / (2 * (2 * sum(steps) + 1))
+        quad = L * R * R * math.prod((1 - h) ** 2 for h in steps) / 2
+        return (huber, "a Huber function", None) if huber >= quad else (quad, "the quadratic (L/2) |x|^2", 1)
+    if fc.kind in ("convex", "strongly-convex") and m == "dist":
+        value, c = max((R * R * math.prod((1 - h * c / L) ** 2 for h in steps), c) for c in (mu, L))
+        return value, f"the quadratic with curvature {_q(c)}", c / L
+    return None
+
+
+def _rational_range(G: np.ndarray, den: int) -> list:
+    """A rational basis of the range of a float PSD matrix: the reduced row echelon form of its
+    leading eigenvectors, entries rounded to fractions with denominators up to ``den``."""
+    w, V = np.linalg.eigh(0.5 * (G + G.T))
+    A = V[:, w > 1e-7 * max(w.max(), 1e-300)].T.copy()
+    row = 0
+    for col in range(A.shape[1]):
+        if row == A.shape[0]:
+            break
+        p = row + int(np.argmax(np.abs(A[row:, col])))
+        if abs(A[p, col]) < 1e-6:
+            continue
+        A[[row, p]] = A[[p, row]]
+        A[row] /= A[row, col]
+        for k in range(A.shape[0]):
+            if k != row:
+                A[k] -= A[k, col] * A[row]
+        row += 1
+    return [[Fraction(float(x)).limit_denominator(den) for x in r] for r in A[:row]]
+
+
+def _tight_certificate(problem, pairs, constants, steps, tau, support) -> Certificate | None:
+    """A certificate of exactly ``tau`` (the worst case itself), or None.
+
+    The float PEP, solved to 1e-13, gives the active pairs and the range of the worst-case Gram
+    matrix ``G*`` (made rational), which must lie in the kernel of ``S``. The conditions
+    ``S(lambda, tau) u = 0`` for ``u`` in that range and the function-value identity are linear in
+    ``lambda``: they are solved exactly (``fmpq_mat.rref``), free multipliers taken at 0 or as
+    small fractions near the float ones, and the kernel decides whether the singular ``S`` is PSD.
+    """
+    from flint import fmpq_mat
+
+    from . import kernel
+    from .solve import Status, solve_pep
+
+    data = build_pep(problem, pairs)
+    res = solve_pep(data, "clarabel", options=TIGHT_OPTIONS)
+    if res["status"] not in (Status.OPTIMAL, Status.INACCURATE):
+        return None
+    L, mu, R = constants
+    fc, measure, init = problem.function_class, problem.measure.value, problem.init.value
+
+    def record(lam, t):
+        scale = exact_scale(measure, init, L, R)
+        return Certificate(fc.kind, L, mu, measure, init, R, steps, t * scale, t, lam, {}, support)
+
+    keys = [("*" if i == STAR else int(i), "*" if j == STAR else int(j)) for i, j in data.pairs]
+    lam_f = dict(zip(keys, res["lambda"]))
+    active = [k for k in keys if lam_f[k] > 1e-9 * max(1.0, res["value"])]
+    # pairs late in the list become the free multipliers (tried at 0 first): backward ones last
+    active.sort(key=lambda k: "*" not in k and k[0] > k[1])
+    empty = kernel.slack(record({}, Fraction(0))._fields())
+    columns = [kernel.slack(record({k: Fraction(1)}, Fraction(0))._fields()) - empty for k in active]
+    ranges = [_rational_range(res["gram"], den) for den in (10**4, 10**7, 10**10)]
+    quad = _quadratic_point(problem, steps)
+    for rows in ([quad] if quad else []) + ranges:
+        U = [fmpq_mat([[kernel._fmpq(x)] for x in u]) for u in rows]
+        lam = _solve_tight(U, active, columns, lam_f, record, tau)
+        if lam is not None:
+            return record(lam, tau)
+    return None
+
+
+def _quadratic_point(problem, steps) -> list | None:
+    """The Gram vector of the quadratic of :func:`exact_lower_bound` when it is the worst case:
+    in one dimension, ``x_0 - x* = 1`` and ``g_k = c prod_{i<k} (1 - h_i c)`` (normalized,
+    ``L = 1``), exactly."""
+    found = _explicit_worst(problem)
+    if found is None or found[2] is None:
+        return None
+    c = Fraction(found[2])
+    u, r = [Fraction(1)], Fraction(1)
+    for h in list(steps) + [0]:
+        u.append(c * r)
+        r *= 1 - h * c
+    return [u]
+
+
+def _solve_tight(U, active, columns, lam_f, record, tau) -> dict | None:
+    """Multipliers on ``active`` with ``S u = 0`` (``u`` in ``U``) and the identity, exactly,
+    accepted only when the kernel verifies them; see :func:`_tight_certificate`."""
+    from flint import fmpq, fmpq_mat
+
+    from . import kernel
+
+    n = len(record({}, tau).steps)
+    cols = []
+    for key, Z in zip(active, columns):
+        e = [fmpq(0)] * (n + 1)
+        if key[1] != "*":
+            e[key[1]] += 1
+        if key[0] != "*":
+            e[key[0]] -= 1
+        cols.append([x for u in U for x in (Z * u).entries()] + e)
+    rhs = [-x for u in U for x in (kernel.slack(record({}, tau)._fields()) * u).entries()]
+    rhs += [kernel._fmpq(r) for r in kernel.residual(record({}, tau)._fields())]
+    E, rank = fmpq_mat([[col[r] for col in cols] + [rhs[r]] for r in range(len(rhs))]).rref()
+    m, pivots, r = len(cols), [], 0
+    for c in range(m + 1):
+        if r < rank and E[r, c] != 0:
+            pivots.append(c)
+            r += 1
+    if m in pivots:
+        return None  # no multipliers on these pairs prove exactly tau
+    free = [c for c in range(m) if c not in pivots]
+    for den in (0, 10, 100, 10**4):  # free multipliers at 0 first: the sparsest proof
+        x = {
+            c: Fraction(float(lam_f[active[c]])).limit_denominator(den) if den else Fraction(0) for c in free
+        }
+        for row, c in enumerate(pivots):
+            x[c] = kernel._frac(E[row, m]) - sum(kernel._frac(E[row, f]) * x[f] for f in free)
+        lam = dict(sorted(((active[c], v) for c, v in x.items() if v != 0), key=_sort_key))
+        if all(v > 0 for v in lam.values()) and verify(record(lam, tau)).valid:
+            return lam
+    return None
 
 
 def _sort_key(item):

@@ -11,7 +11,7 @@ import json
 import sys
 from fractions import Fraction
 
-from ..certify import certify, parse_rate, proof_markdown
+from ..certify import certify, exact_lower_bound, parse_rate, proof_markdown
 from ..errors import InputError
 from .common import (
     Outputs,
@@ -123,4 +123,10 @@ def run(args) -> int:
         f"support {cert.support}" + (f", written to {args.out}" if args.out else ""),
         file=sys.stderr if not args.out else None,
     )
+    lower = exact_lower_bound(problem)
+    if lower is not None and lower[0] == rate:  # proved from above, attained from below
+        print(
+            f"tight: the worst case equals {text} exactly ({lower[1]} attains it)",
+            file=sys.stderr if not args.out else None,
+        )
     return 0
