@@ -61,6 +61,11 @@ class Measure(_NamedEnum):
 
     ``fgap`` ``f(x_N) - f*``, ``gradnorm`` ``|grad f(x_N)|^2``, ``dist`` ``|x_N - x*|^2``,
     ``mingradnorm`` ``min_k |grad f(x_k)|^2`` over k = 0..N.
+
+    Examples
+    --------
+    >>> Measure.parse("gradnorm") is Measure.GRADNORM
+    True
     """
 
     FGAP = "fgap"
@@ -74,7 +79,13 @@ class Measure(_NamedEnum):
 
 
 class InitialCondition(_NamedEnum):
-    """Initial conditions: ``dist`` ``|x_0 - x*|^2 <= R^2``, ``fgap`` ``f(x_0) - f* <= Delta``."""
+    """Initial conditions: ``dist`` ``|x_0 - x*|^2 <= R^2``, ``fgap`` ``f(x_0) - f* <= Delta``.
+
+    Examples
+    --------
+    >>> InitialCondition.parse("fgap") is InitialCondition.FGAP
+    True
+    """
 
     DIST = "dist"
     FGAP = "fgap"

@@ -71,6 +71,15 @@ class Problem:
         ``dist`` (``|x_0 - x*| <= R``) or ``fgap`` (``f(x_0) - f* <= R``, the size being Delta).
     R : float
         Size of the initial condition: the radius R, or Delta for ``fgap``.
+
+    Examples
+    --------
+    >>> from pepstep import FunctionClass, constant
+    >>> p = Problem(constant(1.0, 5), FunctionClass("convex", L=2.0), "gradnorm", "dist", R=3.0)
+    >>> p.num_steps, p.measure.value, p.R
+    (5, 'gradnorm', 3.0)
+    >>> Problem(constant(1.0, 5), FunctionClass("nonconvex"), "mingradnorm", "fgap").init.value
+    'fgap'
     """
 
     schedule: Schedule

@@ -55,6 +55,14 @@ class Schedule:
         such as silver, which certificates round to rationals explicitly.
     name : str
         A short human-readable description (``"constant:1.5:10"``, ``"silver:63"``).
+
+    Examples
+    --------
+    >>> s = Schedule((1.5, 1.5), name="constant:1.5:2")
+    >>> s.num_steps, s.exact
+    (2, None)
+    >>> Schedule.from_rationals(["3/2", 1]).exact
+    (Fraction(3, 2), Fraction(1, 1))
     """
 
     steps: tuple[float, ...]
@@ -130,7 +138,15 @@ def _to_fraction(k: int, text) -> Fraction:
 
 
 def constant(h, num_steps: int) -> Schedule:
-    """``num_steps`` copies of the step ``h`` (a float, or a string/Fraction for exact steps)."""
+    """``num_steps`` copies of the step ``h`` (a float, or a string/Fraction for exact steps).
+
+    Examples
+    --------
+    >>> constant(1.5, 3).steps
+    (1.5, 1.5, 1.5)
+    >>> constant("1/3", 2).exact
+    (Fraction(1, 3), Fraction(1, 3))
+    """
     if not isinstance(num_steps, int) or isinstance(num_steps, bool) or num_steps < 1:
         raise InputError(f"The number of steps must be a positive integer. Got num_steps={num_steps!r}.")
     if isinstance(h, (str, Fraction, int)) and not isinstance(h, bool):
@@ -150,6 +166,11 @@ def silver(num_steps: int) -> Schedule:
     J. M. Altschuler and P. A. Parrilo, "Acceleration by stepsize hedging II: Silver
     stepsize schedule for smooth convex optimization", Math. Program., 2024
     (arXiv:2309.16530), Theorem 1.1.
+
+    Examples
+    --------
+    >>> [round(h, 4) for h in silver(7).steps]
+    [1.4142, 2.0, 1.4142, 3.4142, 1.4142, 2.0, 1.4142]
     """
     if not isinstance(num_steps, int) or isinstance(num_steps, bool) or num_steps < 1:
         raise InputError(f"The number of steps must be a positive integer. Got num_steps={num_steps!r}.")
@@ -162,7 +183,14 @@ def _two_adic_valuation(m: int) -> int:
 
 
 def parse_steps(text: str) -> Schedule:
-    """Parse ``"1.5,4.9,1.5"`` into a schedule with exact rational steps (never via a float)."""
+    """Parse ``"1.5,4.9,1.5"`` into a schedule with exact rational steps (never via a float).
+
+    Examples
+    --------
+    >>> s = parse_steps("1.5, 4.9, 1/3")
+    >>> s.exact
+    (Fraction(3, 2), Fraction(49, 10), Fraction(1, 3))
+    """
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"The steps must be a comma-separated list of numbers. Got {text!r}.")
     parts = [p.strip() for p in text.split(",")]
@@ -197,6 +225,13 @@ def parse_schedule(text: str, max_steps: int = MAX_STEPS) -> Schedule:
     Forms: ``constant:H:N``, ``silver:N``, ``pattern:FILE:REPEATS`` (a JSON file holding a
     list of steps, or an object with a ``"steps"`` list, repeated ``REPEATS`` times).
     A schedule longer than ``max_steps`` is refused before it is built.
+
+    Examples
+    --------
+    >>> parse_schedule("constant:1.5:3").steps
+    (1.5, 1.5, 1.5)
+    >>> parse_schedule("silver:3").name
+    'silver:3'
     """
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"The schedule must be a name such as 'silver:63'. Got {text!r}.")

@@ -63,7 +63,18 @@ KINDS = ("worst_case", "optimal_constant", "long_step")
 
 
 class SpecError(InputError):
-    """A malformed spec: the message names the file, the key and the problem."""
+    """A malformed spec: the message names the file, the key and the problem.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "bad.toml"
+    >>> _ = path.write_text("schema_version = 2")
+    >>> load_spec(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pepstep.spec.SpecError: ...bad.toml: key 'schema_version': must be 1, got 2
+    """
 
 
 @dataclass(frozen=True)
@@ -102,7 +113,15 @@ class ExponentCheck:
 
 @dataclass(frozen=True)
 class Spec:
-    """A validated spec (see the module docstring for the file format)."""
+    """A validated spec (see the module docstring for the file format).
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> spec = load_spec(pathlib.Path(__file__).parents[2] / "problems" / "silver_schedule.toml")
+    >>> spec.kind, spec.rows[0].schedule.name
+    ('worst_case', 'silver:1')
+    """
 
     path: Path
     name: str
@@ -150,7 +169,31 @@ def _get(table: dict, key: str, kind, path: Path, where: str, default=...):
 
 
 def load_spec(path) -> Spec:
-    """Read and validate one spec file; raise :class:`SpecError` naming file, key and problem."""
+    """Read and validate one spec file; raise :class:`SpecError` naming file, key and problem.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.toml"
+    >>> _ = path.write_text('''
+    ... schema_version = 1
+    ... claim = "h = 1: f(x_N) - f* <= L R^2 / (4 N + 2)"
+    ... [source]
+    ... authors = "Y. Drori and M. Teboulle"
+    ... title = "Performance of first-order methods for smooth convex minimization"
+    ... year = 2014
+    ... where = "Theorem 3.1"
+    ... [problem]
+    ... class = "convex"
+    ... [[rows]]
+    ... label = "h=1, N=2"
+    ... schedule = "constant:1:2"
+    ... published = 0.1
+    ... ''')
+    >>> spec = load_spec(path)
+    >>> spec.name, spec.rows[0].num_steps, spec.rows[0].published
+    ('tiny', 2, 0.1)
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
