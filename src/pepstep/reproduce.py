@@ -33,7 +33,7 @@ from ._io import write_atomic
 from .errors import InputError, SolverError
 from .schedules import constant
 from .solve import RTOL_GAP, TOL_DUAL, TOL_FEAS, Status, worst_case
-from .spec import Spec
+from .spec import Spec, load_spec
 
 __all__ = [
     "MANIFEST",
@@ -156,6 +156,20 @@ class SpecResult:
 
     ``repr`` is one line (spec name, rows, verdict, solver); :meth:`summary` is a table of
     the rows.
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> spec = load_spec(pathlib.Path(__file__).parents[2] / "problems" / "silver_schedule.toml")
+    >>> from dataclasses import replace
+    >>> spec = replace(spec, rows=spec.rows[:1], exponent=None)   # the row silver:1 only
+    >>> result = reproduce(spec)
+    >>> result.all_match, len(result.rows), result.solver     # the spec names its solver
+    (True, 1, 'scs')
+    >>> print(result.summary())  # doctest: +ELLIPSIS
+    silver_schedule: Silver step-size schedule, n = 2^k - 1: ...
+    solver scs
+      k=1, n=1  pepstep ...  published    0.1306019  match
     """
 
     spec: Spec
@@ -280,8 +294,6 @@ def reproduce(spec, solver: str = "clarabel", *, progress=None, method: str = "a
     RowResult('h=1, N=2', pepstep=0.1, published=0.1, match, optimal, ... s)
     """
     if not isinstance(spec, Spec):
-        from .spec import load_spec
-
         spec = load_spec(spec)
     solver = spec.solver or solver
     method = spec.method or method
