@@ -49,6 +49,9 @@ source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 templates_path: list[str] = []
 
+# Quotes and ellipses only: "--" stays two hyphens (command-line options in prose).
+smartquotes_action = "qe"
+
 html_theme = "furo"
 html_title = f"pepstep {release}"
 html_static_path: list[str] = []
@@ -188,11 +191,11 @@ def _generate_cli() -> None:
     os.environ["COLUMNS"] = "100"  # argparse wraps help to the terminal width
     parser = cli.build_parser()
     (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    lines = [_title("pepstep", "-"), "", "$ pepstep --help", ""]
-    lines += _literal(parser.format_help())
+    lines = [_title("pepstep", "-"), ""]
+    lines += _literal("$ pepstep --help\n" + parser.format_help())
     for name, subparser in sub.choices.items():
         lines += [_title(f"pepstep {name}", "-"), ""]
-        lines += _literal(subparser.format_help())
+        lines += _literal(f"$ pepstep {name} --help\n" + subparser.format_help())
     _write(GENERATED / "cli.inc", "\n".join(lines))
 
 
@@ -215,19 +218,22 @@ OTHER_CAPTIONS = {
 }
 
 
-def _captions() -> list[tuple[str, str, str]]:
-    """(section, figure file, caption) from results/README.md, in its order."""
+def _captions() -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+    """(section, figure file, caption) from results/README.md in its order, and each
+    section's claim (its first paragraph)."""
     readme = (RESULTS / "README.md").read_text(encoding="utf-8")
-    found, section = [], None
+    found, claims, section = [], {}, None
     for line in readme.splitlines():
         if line.startswith("## "):
             section = line[3:].strip()
+        elif section and section not in claims and line.strip():
+            claims[section] = "" if line.startswith(("-", "|")) else line.strip()
         m = re.match(r"^- (?:Figure )?`([^`]+\.png)`: (.*)$", line)
         if m:
             found.append((section, m.group(1), m.group(2)))
     if not found:
         raise RuntimeError("results/README.md: no figure captions found (format changed?)")
-    return found
+    return found, claims
 
 
 def _rst_text(text: str) -> str:
@@ -254,7 +260,7 @@ def _figure(name: str, caption: str) -> list[str]:
 
 
 def _generate_gallery() -> None:
-    captioned = _captions()
+    captioned, claims = _captions()
     lines, current = [], None
     for section, name, caption in captioned:
         if not (RESULTS / name).exists():
@@ -262,6 +268,8 @@ def _generate_gallery() -> None:
         if section != current:
             current = section
             lines += [_title(section, "-"), ""]
+            if claims.get(section):
+                lines += [_rst_text(claims[section]), ""]
         lines += _figure(name, _rst_text(caption))
     names = {name for _, name, _ in captioned}
     others = sorted(p.name for p in RESULTS.glob("*.png") if p.name not in names)
