@@ -294,20 +294,6 @@ def _generate_gallery() -> None:
 # (their docstrings are theirs to fix): each entry rewrites one exact piece of a docstring of
 # that module at build time, nothing else. Remove an entry once the docstring is fixed; an
 # entry that no longer matches does nothing.
-PENDING_DOCSTRING_FIXES = {
-    # "|x_0 - x*|" outside a literal is an undefined rst substitution (pepstep.optimize's
-    # module docstring and optimize(): "from |x_0 - x*| <= R" / "from |x_0 - x*| <= 1").
-    "pepstep.optimize": [(r"(?<!`)\|x_0 - x\*\| <= ([R1])(?!`)", r"``|x_0 - x*| <= \1``")],
-}
-
-
-def _pending_fixes(app, what, name, obj, options, lines):
-    for module, fixes in PENDING_DOCSTRING_FIXES.items():
-        if name == module or name.startswith(module + "."):
-            for pattern, repl in fixes:
-                lines[:] = [re.sub(pattern, repl, line) for line in lines]
-
-
 def _drop_type_docstrings(app, what, name, obj, options, lines):
     """A module constant without a ``#:`` comment would show its type's docstring (dict's)."""
     if what in ("data", "attribute") and not inspect.isclass(obj) and not callable(obj):
@@ -341,7 +327,6 @@ def _public_name(app, env, node, contnode):
 
 def setup(app):
     app.connect("autodoc-process-docstring", _drop_type_docstrings)
-    app.connect("autodoc-process-docstring", _pending_fixes)
     app.connect("missing-reference", _public_name)
 
 

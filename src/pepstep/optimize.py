@@ -27,7 +27,7 @@ from several starts: by default a trust region of linearized-dual SDP steps
 (:func:`_trust_region`), or L-BFGS-B on ``log w`` with the gradient above
 (``local_method="lbfgsb"``). The starts: neutral (the template's steps, all 1.5 by
 default), the composed schedule (:func:`composed_schedule`: Grimmer,
-Shu & Wang's compositions, closed form, for f(x_N) - f* from |x_0 - x*| <= R), the silver
+Shu & Wang's compositions, closed form, for f(x_N) - f* from ``|x_0 - x*| <= R``), the silver
 schedule, a concatenation of optimized shorter schedules around one long step, and seeded
 random perturbations. The winner is re-evaluated with the full PEP (all pairs).
 
@@ -845,7 +845,7 @@ def optimize(
         The template: its function class, measure, initial condition and ``R`` define the
         worst case minimized, its steps are the ``neutral`` start and its length is N. A
         number of steps N stands for ``Problem(constant(1.5, N))`` (convex, f(x_N) - f*
-        from |x_0 - x*| <= 1); a Schedule for ``Problem(schedule)``.
+        from ``|x_0 - x*| <= 1``); a Schedule for ``Problem(schedule)``.
     starts : int
         Number of starts (>= 1). In order: ``neutral`` (the template's steps), a caller's
         ``warm_start``, ``composed`` (convex class, measure fgap, init dist, N >= 2: the

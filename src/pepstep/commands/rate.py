@@ -41,8 +41,8 @@ import math
 import sys
 
 from ..classes import InitialCondition, Measure
-from ..generation import RTOL_SANDWICH, worst_case_generated
-from ..solve import GENERATE_FROM, Status, failure_message, worst_case
+from ..generation import RTOL_SANDWICH
+from ..solve import Status, failure_message, worst_case
 from .common import (
     add_method_arguments,
     add_problem_arguments,
@@ -94,22 +94,12 @@ def register(sub) -> None:
 
 
 def solve_with_progress(problem, solver: str, method: str, bar):
-    """``worst_case`` of ``problem``, reporting constraint-generation rounds to ``bar``.
+    """``worst_case`` of ``problem``, its constraint-generation rounds drawn on ``bar``."""
 
-    The same dispatch as :func:`pepstep.solve.worst_case` (generation for ``generate``, or
-    for ``auto`` from ``GENERATE_FROM`` steps on, its working-set solver chosen by size with
-    the default solver), with generation's ``progress`` callback drawn on the bar.
-    """
-    if method == "generate" or (method == "auto" and problem.num_steps >= GENERATE_FROM):
+    def report(rounds, pairs, value):
+        bar.set_postfix_str(f"round {rounds}, {pairs} pairs, value {value:.6g}", refresh=False)
 
-        def report(rounds, pairs, value):
-            bar.set_postfix_str(f"round {rounds}, {pairs} pairs, value {value:.6g}", refresh=False)
-
-        gen = worst_case_generated(
-            problem, "auto" if solver == "clarabel" else solver, throw=False, progress=report
-        )
-        return gen.worst_case
-    return worst_case(problem, solver, throw=False, method=method)
+    return worst_case(problem, solver, throw=False, method=method, progress=report)
 
 
 def rate_json(problem, wc, method: str) -> dict:
