@@ -198,6 +198,10 @@ class VerifyReport:
     failed_check: str | None
     message: str
 
+    def __repr__(self) -> str:
+        verdict = "valid" if self.valid else f"invalid ({self.failed_check})"
+        return f"VerifyReport({verdict}, rate={kernel.approx(Fraction(self.rate))})"
+
 
 @dataclass(frozen=True)
 class LDLFactors:
