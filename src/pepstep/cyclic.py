@@ -66,6 +66,7 @@ False
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Sequence
@@ -89,6 +90,9 @@ __all__ = [
     "is_psd_exact",
 ]
 
+#: :func:`widest_delta` may lower the certified average by this relative amount for a larger
+#: ``Delta`` (the searched t = 127 pattern: ``Delta`` 2^-43 -> 2^-29 costs 6e-8 of the average).
+AVERAGE_RTOL = 1e-7
 #: Largest ``Delta`` a certificate uses, as a fraction of ``1 / sum(h)`` (Grimmer caps at 1/10000).
 DELTA_CAP = Fraction(1, 1000)
 #: Certified when ``q <= (1 + RATE_RTOL) sum(h)``: the rate is proved for an average step within a
@@ -556,6 +560,9 @@ class PatternCertificate:
         Multiplier support of the SDP it was rounded from.
     seconds : float
         Wall time (SDP + rounding + exact check).
+    bounds : tuple of (int, Fraction)
+        ``(T, B(T))``: ``f(x_T) - f* <= B(T) L D^2`` at these cycle ends, from the certified
+        ``(q, Delta, sum h)`` (:func:`pepstep.kernel.cycle_bounds`, recomputed by the verifier).
 
     Examples
     --------
@@ -576,6 +583,7 @@ class PatternCertificate:
     average: Fraction
     support: str
     seconds: float
+    bounds: tuple = ()
 
     def __repr__(self) -> str:
         return (
@@ -602,7 +610,8 @@ class PatternCertificate:
     def to_json(self) -> dict:
         """The certificate file's JSON object (kind ``grimmer-straightforward``, every number an
         exact "p/q" string), as :mod:`pepstep.kernel` reads it."""
-        return _json_form(self.steps, self.delta, self.q, self.average, self.lam, self.gamma, self.valid)
+        form = _json_form(self.steps, self.delta, self.q, self.average, self.lam, self.gamma, self.valid)
+        return form | {"bounds": [[T, str(b)] for T, b in self.bounds]}
 
 
 def certificate_from_json(data) -> tuple:
@@ -660,7 +669,7 @@ def verify_pattern(steps, delta, q, lam: dict, gamma: dict) -> bool:
 def _json_form(h, delta, q, average, lam, gamma, valid) -> dict:
     return {
         "kind": "grimmer-straightforward",
-        "format_version": 1,
+        "format_version": 2,
         "steps": [str(Fraction(s)) for s in h],
         "delta": str(delta),
         "q": str(q),
@@ -668,6 +677,7 @@ def _json_form(h, delta, q, average, lam, gamma, valid) -> dict:
         "lambda": [[i, j, str(Fraction(v))] for (i, j), v in sorted(lam.items())],
         "gamma": [[i, j, str(Fraction(v))] for (i, j), v in sorted(gamma.items())],
         "valid": valid,
+        "bounds": [],
     }
 
 
@@ -719,6 +729,109 @@ def certify_pattern(
     support: str = "auto",
     check: PatternCheck | None = None,
     grids=(10**10, 10**12, 10**14),
+    at: Sequence | None = None,
+    average_rtol: float = AVERAGE_RTOL,
+) -> PatternCertificate:
+    """An exact certificate of Grimmer's rate for ``steps`` (see :func:`_certify`), with the largest
+    ``Delta`` its multipliers allow (:func:`widest_delta`) and the explicit bounds ``B(T)`` at the
+    cycle ends ``at`` (default ``10 t, 100 t, 1000 t, 10^4 t``; :func:`pepstep.kernel.cycle_bounds`).
+    ``average_rtol`` is the share of the certified average a larger ``Delta`` may cost (0: keep
+    the rounded certificate's ``q``, as Grimmer's own certificates do).
+
+    Examples
+    --------
+    >>> cert = certify_pattern([1.5, 4.9, 1.5], at=[30, 30000])
+    >>> cert.valid, [(T, round(float(B), 6)) for T, B in cert.bounds]   # f(x_T) - f* <= B L D^2
+    (True, [(30, 0.495199), (30000, 6.3e-05)])
+    """
+    start = time.perf_counter()
+    cert = _certify(steps, solver, support=support, check=check, grids=grids)
+    if not cert.valid:
+        return cert
+    t = len(cert.steps)
+    delta, q = widest_delta(cert.steps, cert.delta, cert.q, cert.lam, cert.gamma, average_rtol=average_rtol)
+    cert = replace(cert, delta=delta, q=q, average=(2 * sum(cert.steps) - q) / t)
+    ends = sorted({int(T) for T in (at if at is not None else (10 * t, 100 * t, 1000 * t, 10**4 * t))})
+    if any(T <= 0 or T % t for T in ends):
+        raise InputError(f"The bound times 'at' must be positive multiples of the length {t}. Got at={ends}.")
+    B = _kernel.cycle_bounds(sum(cert.steps), q, delta, max(ends, default=0) // t)
+    bounds = tuple((T, B[T // t - 1]) for T in ends)
+    return replace(cert, bounds=bounds, seconds=cert.seconds + time.perf_counter() - start)
+
+
+def widest_delta(steps, delta, q, lam: dict, gamma: dict, *, average_rtol=AVERAGE_RTOL) -> tuple:
+    """``(Delta, q)``: the largest power of two ``Delta >= delta`` for which (C1)-(C4) hold exactly
+    with a corner ``q`` that lowers the certified average by at most ``average_rtol`` (relative).
+
+    A larger ``Delta`` shortens the warm-up before the ``1 / (avg T)`` regime (about
+    ``ln(1 / (2 Delta)) / (Delta s)`` cycles) but raises the Schur complement of (C4) at
+    ``theta = Delta``, so ``q`` may grow a little. For a fixed ``q`` the conditions hold on an
+    interval of ``Delta`` containing 0 ((C3) and the corner of (C4) are affine in ``theta``, and
+    PSD matrices form a convex cone), so a bisection over the exponents finds it; ``Delta`` is
+    capped by (C3) and by ``1 / (2 sum h)``, past which the cycle bound gains nothing. Each trial
+    is a kernel verification.
+    """
+    h = _as_steps(steps)
+    total, d = sum(h), len(h) + 2
+    cap = min([lam.get(k, 0) / -v for k, v in gamma.items() if v < 0] + [1 / (2 * total)])
+    q_max = min(q + Fraction(average_rtol) * (2 * total - q), (1 + RATE_RTOL) * total)
+    Zl, Zg = _assemble(h, lam, d), _assemble(h, gamma, d)
+    trials, x = [], Fraction(delta) * 2
+    while x <= cap:
+        trials.append(x)
+        x *= 2
+
+    def corner(theta):  # the q this Delta needs (ceil on q's grid), or None
+        s = _schur(Zl, Zg, theta)
+        if s is None:
+            return None
+        den = q.denominator
+        need = max(q, Fraction(-((-s.numerator * den) // s.denominator), den))
+        return need if need <= q_max and verify_pattern(h, theta, need, lam, gamma) else None
+
+    best, lo, hi = (Fraction(delta), Fraction(q)), 0, len(trials) - 1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        need = corner(trials[mid])
+        if need is not None:
+            best, lo = (trials[mid], need), mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def warmup_cycles_T0(cert: PatternCertificate, rtol: float = 0.01) -> int | None:
+    """The first cycle end ``T`` from which ``T B(T) <= (1 + rtol) / avg`` (conservative).
+
+    From the bound recursion of :func:`pepstep.kernel.cycle_bounds` (``L = D = 1``): while
+    ``e > Delta q / sum h`` it is affine, ``e_n = e_s + (e_0 - e_s) r^n`` with ``r = 1 - 2 Delta
+    sum h``; after that ``1 / e`` grows by at least ``c = (sum h)^2 / q`` per cycle, so
+    ``B_n <= 1 / (1 / e_{n1} + c (n - n1))``. ``T`` is where that upper estimate meets the target,
+    so the exact ``B`` meets it no later. None when the target is out of reach.
+    """
+    S, q, t = float(sum(cert.steps)), float(cert.q), len(cert.steps)
+    cap = min(float(cert.delta), 1 / (2 * S))
+    target, c = (1 + rtol) * t / (2 * S - q), S * S / q
+    e0, switch = 0.5, cap * q / S
+    if e0 <= switch:
+        n1, e1 = 0, e0
+    else:
+        r, es = 1 - 2 * cap * S, cap * q / (2 * S)
+        n1 = math.ceil(math.log((switch - es) / (e0 - es)) / math.log(r))
+        e1 = es + (e0 - es) * r**n1
+    k = target * c - t
+    if not k > 0:
+        return None
+    return t * max(n1, math.ceil(target * (c * n1 - 1 / e1) / k), 1)
+
+
+def _certify(
+    steps: Sequence,
+    solver: str = "auto",
+    *,
+    support: str = "auto",
+    check: PatternCheck | None = None,
+    grids=(10**10, 10**12, 10**14),
 ) -> PatternCertificate:
     """Round a float certificate to rationals and verify (C1)-(C4) exactly.
 
@@ -753,7 +866,7 @@ def certify_pattern(
     h = _as_steps(steps)
     if support == "auto" and check is None:
         for sup in AUTO_SUPPORTS:
-            cert = certify_pattern(h, solver, support=sup, grids=grids)
+            cert = _certify(h, solver, support=sup, grids=grids)
             if cert.valid:
                 break
         return replace(cert, seconds=time.perf_counter() - start)

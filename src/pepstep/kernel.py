@@ -17,13 +17,10 @@ the other kind are malformed); every number is an integer or a ``"p/q"`` string 
 (no exponents, floats, JSON infinities, non-ASCII digits); every stated result (``scale``,
 ``rate``, ``average``, ``valid``, ``support``) is recomputed exactly and must equal what the file
 says; every matrix is rebuilt from the class, the steps and the multipliers alone. PSD is decided
-exactly: zero rows are removed (a zero diagonal needs its whole row to vanish), then either a
-*dominance proof* (a float Cholesky factor ``L`` of ``A - s I`` is only a proposal: ``E = A - L L^T``
-is computed exactly with ``L`` rounded to integers over a power of two, and ``E`` diagonally
-dominant with a nonnegative diagonal proves ``A = L L^T + E`` positive definite by Gershgorin's
-theorem) or an exact fraction-free ``LDL^T`` with symmetric pivoting (Bareiss), which also
-decides singular matrices. The cyclic corner ``[[q, m^T], [m, M]]`` is PSD exactly when ``M`` is
-PD and ``q >= m^T M^{-1} m`` (an exact rational solve).
+exactly (:func:`psd`): a dominance proof whose float Cholesky factor only proposes, or an exact
+fraction-free ``LDL^T``, which also decides singular matrices; the cyclic corner
+``[[q, m^T], [m, M]]`` is PSD exactly when ``M`` is PD and ``q >= m^T M^{-1} m``. Stated cyclic
+bounds ``B(T)`` are recomputed by :func:`cycle_bounds`.
 
 **What it trusts.** Python's integers, ``fractions`` and ``json`` (with every number hook
 replaced), python-flint's ``fmpz_mat``/``fmpq_mat`` arithmetic and exact solve; floats only ever
@@ -60,20 +57,12 @@ from flint import fmpq, fmpq_mat, fmpz, fmpz_mat
 
 from .errors import CertificateFormatError
 
-__all__ = [
-    "LIMITS",
-    "NORMALIZATION",
-    "Verdict",
-    "parse",
-    "verify_text",
-    "verify_file",
-    "psd",
-    "ldl_factor",
-    "slack",
-]
+__all__ = (
+    "LIMITS NORMALIZATION Verdict parse verify_text verify_file psd ldl_factor slack cycle_bounds".split()
+)
 
 KIND_RATE, KIND_CYCLIC = "worst-case", "grimmer-straightforward"
-VERSIONS = {KIND_RATE: 2, KIND_CYCLIC: 1}
+VERSIONS = {KIND_RATE: 2, KIND_CYCLIC: 2}
 #: The statement every worst-case certificate carries: what its multipliers are for.
 NORMALIZATION = (
     "multipliers and tau are for the normalized problem L = 1, R = 1 (Delta = 1 under init fgap); "
@@ -84,32 +73,25 @@ RATE_RTOL = Fraction(1, 10**6)
 #: Input limits: bytes of a file, digits of one integer (numerator or denominator), steps of a
 #: worst-case certificate, length of a cyclic pattern, entries of one multiplier table.
 LIMITS = {"file_bytes": 32 * 2**20, "digits": 4000, "steps": 512, "pattern": 1023, "multipliers": 400_000}
+LIMITS |= {"cycles": 10**6}  # largest T / t of a stated bound B(T)
 #: ``python -m pepstep.kernel`` stops (and refuses the file) after this much CPU time or memory.
 WORK_LIMIT_SECONDS, WORK_LIMIT_BYTES = 55, 6 * 2**30
-_KEYS = {
-    KIND_RATE: {"kind", "format_version", "class", "L", "mu", "measure", "init", "R", "steps"}
-    | {"support", "normalization", "scale", "rate", "tau", "multipliers"},
-    KIND_CYCLIC: {"kind", "format_version", "steps", "delta", "q", "average", "lambda", "gamma", "valid"},
-}
+_RATE_KEYS = (
+    "kind format_version class L mu measure init R steps support normalization scale rate tau multipliers"
+)
+_KEYS = {KIND_RATE: set(_RATE_KEYS.split()), KIND_CYCLIC: set("kind format_version steps q delta".split())}
+_KEYS[KIND_CYCLIC] |= {"average", "lambda", "gamma", "valid", "bounds"}
 _RAT = re.compile(r"(-?)(0|[1-9][0-9]*)(?:/([1-9][0-9]*))?", re.ASCII)
 _INT = re.compile(r"-?(0|[1-9][0-9]{0,6})", re.ASCII)
 _PAIR = re.compile(r"(\*|0|[1-9][0-9]{0,6}),(\*|0|[1-9][0-9]{0,6})", re.ASCII)
-_MEASURES = {
-    "fgap": "f(x_N) - f*",
-    "gradnorm": "|g_N|^2",
-    "dist": "|x_N - x*|^2",
-    "mingradnorm": "min_k |g_k|^2",
-}
+_MEASURES = dict(fgap="f(x_N) - f*", gradnorm="|g_N|^2", dist="|x_N - x*|^2", mingradnorm="min_k |g_k|^2")
 _CLASSES = ("convex", "strongly-convex", "nonconvex")
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The kernel's answer for a well-formed certificate.
-
-    ``valid`` when every check held; ``failed_check`` names the first that did not; ``claim`` is
-    what the file states (exact values as ``"p/q"`` strings), proved when ``valid``.
-    """
+    """A well-formed certificate's verdict: ``failed_check`` names the first check that failed;
+    ``claim`` is what the file states (exact values as ``"p/q"``), proved when ``valid``."""
 
     valid: bool
     kind: str
@@ -155,10 +137,9 @@ def _json_int(text: str) -> int:
 
 
 def _refuse(kind: str):
-    def hook(text):
-        _bad(f'JSON {kind} {text[:40]!r} are not allowed (numbers are integers or "p/q" strings)')
-
-    return hook
+    return lambda text: _bad(
+        f'JSON {kind} {text[:40]!r} are not allowed (numbers are integers or "p/q" strings)'
+    )
 
 
 def _load(raw: bytes) -> dict:
@@ -246,11 +227,9 @@ def _cholesky(A: list, shift: float):
         s = A[j][j] - shift - sum(map(operator.mul, Lj[:j], Lj[:j]))
         if not s > 0:
             return None
-        d = math.sqrt(s)
-        Lj[j] = d
+        Lj[j] = d = math.sqrt(s)
         for i in range(j + 1, n):
-            Li = L[i]
-            Li[j] = (A[i][j] - sum(map(operator.mul, Li[:j], Lj[:j]))) / d
+            L[i][j] = (A[i][j] - sum(map(operator.mul, L[i][:j], Lj[:j]))) / d
     return L
 
 
@@ -273,7 +252,10 @@ def _smallest_eigenvalue(L: list) -> float:
 
 
 def _dominance(S) -> bool:
-    """A sufficient exact test that ``S`` (``fmpq_mat``, symmetric) is positive definite."""
+    """A sufficient exact test that ``S`` (``fmpq_mat``, symmetric) is positive definite: with a
+    float Cholesky factor ``L`` of ``S - s I`` (a proposal) rounded to integers over ``2^e``,
+    ``E = S - L L^T`` is computed exactly; ``E`` diagonally dominant with a nonnegative diagonal
+    is PSD (Gershgorin), so ``S = L L^T + E`` is positive definite."""
     n = S.nrows()
     try:
         A = [[float(x) for x in row] for row in S.tolist()]
@@ -449,15 +431,9 @@ def slack(c: dict):
     d = n + 1 + off
     h = [_fmpq(x) for x in c["steps"]]
     X, Gr = ([[fmpq(0)] * d], [[fmpq(0)] * d]) if off else ([], [])
-    for k in range(n + 1):
-        x, g = [fmpq(0)] * d, [fmpq(0)] * d
-        if off:
-            x[0] = fmpq(1)
-        for m in range(k):
-            x[m + off] = -h[m]
-        g[k + off] = fmpq(1)
-        X.append(x)
-        Gr.append(g)
+    for k in range(n + 1):  # x_k - x* = (x_0 - x*) - sum_{m<k} h_m g_m; g_k a basis vector
+        X.append([fmpq(off)] * off + [-h[m] if m < k else fmpq(0) for m in range(n + 1)])
+        Gr.append([fmpq(int(a == k + off)) for a in range(d)])
     p = len(X)
     W = [[fmpq(0)] * p for _ in range(p)]
     for (i, j), v in c["lam"].items():
@@ -516,11 +492,9 @@ def _check_rate(c: dict):
             return "multipliers", f"lambda[{key[0]},{key[1]}] = {_show(v)} < 0"
     if c["tau"] < 0:
         return "tau", f"tau = {_show(c['tau'])} < 0"
-    if c["measure"] == "mingradnorm":
-        if any(v < 0 for v in c["nu"].values()) or sum(c["nu"].values()) != 1:
-            return "nu", "the nu multipliers must be >= 0 and sum to 1"
-    res = residual(c)
-    for k, r in enumerate(res):
+    if c["measure"] == "mingradnorm" and (any(v < 0 for v in c["nu"].values()) or sum(c["nu"].values()) != 1):
+        return "nu", "the nu multipliers must be >= 0 and sum to 1"
+    for k, r in enumerate(residual(c)):
         if r:
             return "identity", f"function-value identity off by {_show(r)} at f_{k}"
     if c["rate"] != c["tau"] * c["scale"]:
@@ -551,7 +525,33 @@ def _read_cyclic(obj: dict) -> dict:
                 _bad(f"'{name}' lists the pair ({i}, {j}) twice")
             table[(i, j)] = _rational(f"{name}[{k}]", entry[2])
         mult[name] = table
-    return dict(steps=steps, delta=delta, q=q, average=average, lam=mult["lambda"], gamma=mult["gamma"])
+    bounds = []
+    for k, entry in enumerate(_table("bounds", obj["bounds"], list)):
+        if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not int or entry[0] % t:
+            _bad(f"'bounds[{k}]' must be [T, \"p/q\"] with T a whole number of cycles of length {t}")
+        if not 1 <= entry[0] // t <= LIMITS["cycles"]:
+            _bad(f"'bounds[{k}]' has T = {entry[0]}: 1 to {LIMITS['cycles']} cycles")
+        bounds.append((entry[0], _rational(f"bounds[{k}]", entry[1])))
+    cyc = dict(steps=steps, delta=delta, q=q, average=average, lam=mult["lambda"], gamma=mult["gamma"])
+    return cyc | {"bounds": bounds}
+
+
+def cycle_bounds(total: Fraction, q: Fraction, delta: Fraction, cycles: int) -> list:
+    """``B_1..B_cycles``: ``f(x_{nt}) - f* <= B_n L D^2`` from (C1)-(C4) with ``q``, ``Delta``.
+
+    Each cycle gives ``e+ <= (1 - 2 d sum h) e + d^2 q D^2`` for every ``d`` in ``[0, Delta]``
+    (:mod:`pepstep.cyclic`); from ``e_0 <= L D^2 / 2`` the best ``d`` is ``min(e sum h / q,
+    Delta, 1 / (2 sum h))`` (the cap keeps every slope >= 0, so the map is increasing and may be
+    iterated on upper bounds). Each ``B_n`` is rounded up to 62 significant bits, exactly.
+    """
+    out, e, cap = [], Fraction(1, 2), min(delta, 1 / (2 * total))
+    for _ in range(cycles):
+        d = min(e * total / q, cap)
+        e = (1 - 2 * d * total) * e + d * d * q
+        shift = 62 - (e.numerator.bit_length() - e.denominator.bit_length())
+        e = Fraction(-((-e.numerator << shift) // e.denominator), 1 << shift) if shift >= 0 else e
+        out.append(e)
+    return out
 
 
 def _pattern_matrix(h: list, mult: dict, d: int):
@@ -617,6 +617,11 @@ def _check_cyclic(c: dict):
         M = fmpq_mat([[Z[a, b] for b in range(1, d)] for a in range(1, d)])
         if not _corner_psd(c["q"], m, M):
             return "C4", f"the corner matrix is not PSD at theta = {_show(theta)}"
+    if c["bounds"]:
+        B = cycle_bounds(total, c["q"], delta, max(T for T, _ in c["bounds"]) // t)
+        for T, value in c["bounds"]:
+            if value != B[T // t - 1]:
+                return "bounds", f"stated B({T}) = {_show(value)} != {_show(B[T // t - 1])}"
     return None, None
 
 
@@ -624,7 +629,8 @@ def _check_cyclic(c: dict):
 def _claim(kind: str, c: dict) -> dict:
     out = {"kind": kind, "steps": [_q(h) for h in c["steps"]]}
     if kind == KIND_CYCLIC:
-        return out | {"length": len(c["steps"])} | {k: _q(c[k]) for k in ("average", "q", "delta")}
+        out |= {"length": len(c["steps"])} | {k: _q(c[k]) for k in ("average", "q", "delta")}
+        return out | {"bounds": [[T, _q(b)] for T, b in c["bounds"]]}
     names = {"class": "kind", "L": "L", "mu": "mu", "measure": "measure", "init": "init", "R": "R"}
     out |= {k: c[v] if isinstance(c[v], str) else _q(c[v]) for k, v in names.items()}
     return out | {"num_steps": len(c["steps"]), "rate": _q(c["rate"])}
@@ -678,9 +684,7 @@ def _main(argv: list) -> int:
     except CertificateFormatError as exc:
         out = {"malformed": str(exc)}
     except MemoryError:
-        out = {
-            "malformed": f"Malformed certificate: checking it needs over {WORK_LIMIT_BYTES} bytes of memory."
-        }
+        out = {"malformed": f"Malformed certificate: checking it needs over {WORK_LIMIT_BYTES} bytes."}
     sys.stdout.write(json.dumps(out) + "\n")
     return 0
 

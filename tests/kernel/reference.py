@@ -201,6 +201,8 @@ def cyclic_valid(obj: dict) -> bool:
                 div[i] -= w
         if div != [target.get(k, F(0)) for k in range(t + 1)]:
             return False
+    if not bounds_hold(obj):
+        return False
     Zl, Zg = Z(lam), Z(gam)
     for theta in (F(0), delta):
         corner = [[Zl[a][b] + theta * Zg[a][b] for b in range(d)] for a in range(d)]
@@ -208,5 +210,27 @@ def cyclic_valid(obj: dict) -> bool:
         for a in range(1, d):
             corner[a][0] = Zg[a][0]
         if not ldl_psd(corner):
+            return False
+    return True
+
+
+def bounds_hold(obj: dict) -> bool:
+    """Each stated ``[T, B]`` equals the cycle recursion written out again: from ``e = 1/2``,
+    ``d = min(e S / q, Delta, 1 / (2 S))`` and ``e <- (1 - 2 d S) e + d^2 q``, rounded up to 62
+    significant bits (``S = sum h``, ``L = D = 1``)."""
+    h = [F(x) for x in obj["steps"]]
+    S, q, delta, t = sum(h), F(obj["q"]), F(obj["delta"]), len(h)
+    want = {T: F(b) for T, b in obj["bounds"]}
+    if any(T <= 0 or T % t for T in want):
+        return False
+    e, n = F(1, 2), 0
+    while want and n < max(want) // t:
+        d = min(e * S / q, delta, 1 / (2 * S))
+        e = (1 - 2 * d * S) * e + d * d * q
+        bits = 62 - (e.numerator.bit_length() - e.denominator.bit_length())
+        scale = 2**bits
+        e = F(-((-e.numerator * scale) // e.denominator), scale)  # ceil(e 2^bits) / 2^bits
+        n += 1
+        if n * t in want and want[n * t] != e:
             return False
     return True

@@ -46,7 +46,7 @@ def finite_base(index: int) -> dict:
 
 @functools.cache
 def cyclic_base(index: int) -> dict:
-    cert = certify_pattern(CYCLIC_SETUPS[index])
+    cert = certify_pattern(CYCLIC_SETUPS[index], at=[len(CYCLIC_SETUPS[index]) * k for k in (1, 7, 40)])
     assert cert.valid
     return cert.to_json()
 
@@ -105,7 +105,7 @@ def mutate_finite(obj: dict, draw) -> None:
 
 
 def mutate_cyclic(obj: dict, draw) -> None:
-    op = draw(st.sampled_from(["scale", "coordinated", "drop", "add", "step", "delta"]))
+    op = draw(st.sampled_from(["scale", "coordinated", "drop", "add", "step", "delta", "bound"]))
     if op == "scale":
         name = draw(st.sampled_from(["lambda", "gamma", "q", "average", "steps"]))
         factor = draw(st.sampled_from(FACTORS))
@@ -131,6 +131,11 @@ def mutate_cyclic(obj: dict, draw) -> None:
         obj[name].append([i, j, _q(F(draw(st.integers(-3, 9)), draw(st.integers(1, 7))))])
     elif op == "step":
         obj["steps"][draw(st.integers(0, len(obj["steps"]) - 1))] = draw(st.sampled_from(["1", "5", "49/10"]))
+    elif op == "bound" and obj["bounds"]:
+        entry = obj["bounds"][draw(st.integers(0, len(obj["bounds"]) - 1))]
+        entry[1] = _q(
+            F(entry[1]) * draw(st.sampled_from([1 - F(1, 10**30), F(1, 2), F(0), 1 + F(1, 10**30)]))
+        )
     else:
         obj["delta"] = _q(F(obj["delta"]) * draw(st.sampled_from([F(2), F(10), F(1, 2), F(-1)])))
 

@@ -50,6 +50,8 @@ def _bulk_cases():
             for i, value in enumerate(BAD_VALUES):
                 if type(value) is type(base()[key]) and value == base()[key]:
                     continue  # not an edit
+                if key == "bounds" and value == []:
+                    continue  # no stated bound: a weaker claim, rightly accepted
                 yield pytest.param(kind, key, value, id=f"{kind}-{key}-bad{i}")
         other = one_step() if kind == "cyclic" else t3()
         for key in sorted(set(other) - set(keys)):

@@ -153,7 +153,7 @@ def test_raised_middle_step_is_rejected(t):
 
 
 def test_t31_matches_grimmers_certified_average():
-    cert = certify_pattern(published(31))
+    cert = certify_pattern(published(31), average_rtol=0)  # Grimmer keeps the rounded q too
     assert (
         abs(float(cert.average) - GRIMMER_T31_CERTIFIED_AVERAGE)
         <= RTOL_PRINTED * GRIMMER_T31_CERTIFIED_AVERAGE

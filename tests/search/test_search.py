@@ -121,7 +121,8 @@ def test_searched_t127_certificate_beats_grimmer_in_exact_arithmetic():
     assert [float(Fraction(x)) for x in data["steps"]] == steps
     average = (2 * sum(Fraction(x) for x in data["steps"]) - Fraction(data["q"])) / 127
     assert average >= Fraction(99, 100) * Fraction(741, 127)
-    assert float(average) == pytest.approx(6.189147459, abs=1e-9)
+    # 6.189147459 at Delta = 2^-43; widening Delta to 2^-29 costs 6.8e-8 of it (widest_delta)
+    assert float(average) == pytest.approx(6.189147039, abs=1e-9)
 
 
 @pytest.mark.slow

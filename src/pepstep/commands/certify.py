@@ -55,8 +55,8 @@ def register(sub) -> None:
     p.add_argument(
         "--rate",
         default=None,
-        help="the rate to prove, e.g. 1/41 or 0.02381 with --schedule constant:1:10 (whose exact "
-        "worst case is 1/42); exit 1 if it cannot be proved; default: the tightest rate found",
+        help="the rate to prove, e.g. 1/42 with --schedule constant:1:10 (its exact worst case, "
+        "proved exactly) or 0.0239; exit 1 if it cannot be proved; default: the tightest rate found",
     )
     p.add_argument("--out", default=None, help="write the certificate (JSON) here, atomically")
     p.add_argument("--proof", default=None, help="write a human-readable proof (Markdown) here")
@@ -64,7 +64,14 @@ def register(sub) -> None:
         "--cyclic",
         action="store_true",
         help="certify the steps as a cyclic long-step pattern (Grimmer's criterion) instead; "
-        "takes only --steps or --schedule, and --out",
+        "takes only --steps or --schedule, --at and --out",
+    )
+    p.add_argument(
+        "--at",
+        default=None,
+        metavar="T1,T2,...",
+        help="with --cyclic: also state f(x_T) - f* <= B(T) L D^2 at these step counts (rounded up "
+        "to whole cycles; at most 10^6 cycles); default 10, 100, 1000 and 10^4 cycles",
     )
     add_quiet_argument(p)
     p.set_defaults(func=run, solver="auto")
@@ -75,16 +82,17 @@ def register(sub) -> None:
 
 
 def _run_cyclic(args) -> int:
-    from ..cyclic import certify_pattern
+    from ..cyclic import certify_pattern, warmup_cycles_T0
 
     refuse_given(
         args, NOT_CYCLIC, "with --cyclic (a cyclic pattern is certified for L-smooth convex f, f(x) - f*)"
     )
     schedule = schedule_from_args(args)
     check_num_steps(schedule.num_steps)
+    at = _cycle_ends(args.at, schedule.num_steps)
     check_outputs(args, OUTPUTS)
     with progress_bar(args, f"certify cyclic t={schedule.num_steps}", heartbeat=True):
-        cert = certify_pattern(schedule.exact or schedule.steps)
+        cert = certify_pattern(schedule.exact or schedule.steps, at=at)
     if args.out and cert.valid:
         with Outputs() as out:
             out.text(args.out, json.dumps(cert.to_json(), indent=1) + "\n")
@@ -96,12 +104,39 @@ def _run_cyclic(args) -> int:
         f"cyclic pattern of length {len(cert.steps)}: certified True, average step "
         f"{float(cert.average):.10g}, {cert.seconds:.1f} s{written}"
     )
+    T0 = warmup_cycles_T0(cert)
+    reach = f"from T = {T0:.3g} steps on" if T0 else "never (the bound's tail stays above it)"
+    print(
+        f"Delta {float(cert.delta):.3g}: f(x_T) - f* <= L D^2 / (avg T) + O(1/T^2), within 1% of "
+        f"1/(avg T) {reach} (D: radius of the initial sublevel set)"
+    )
+    for T, B in cert.bounds:
+        print(
+            f"  T = {T:<9} f(x_T) - f* <= {float(B):.6g} L D^2   (T B(T) = {T * float(B):.4g}, 1/avg = {1 / float(cert.average):.4g})"
+        )
     return 0
+
+
+def _cycle_ends(text, t: int):
+    """``--at`` as step counts rounded up to whole cycles of length ``t`` (None: the default)."""
+    if text is None:
+        return None
+    try:
+        ends = [int(x) for x in str(text).split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"--at takes positive integers such as 100,1000. Got --at {text!r}.") from None
+    if not ends or any(T <= 0 for T in ends):
+        raise InputError(f"--at takes positive integers such as 100,1000. Got --at {text!r}.")
+    ends = [-(-T // t) * t for T in ends]
+    if max(ends) // t > 10**6:
+        raise InputError(f"--at allows at most 10^6 cycles of length {t}. Got --at {text!r}.")
+    return ends
 
 
 def run(args) -> int:
     if args.cyclic:
         return _run_cyclic(args)
+    refuse_given(args, {"at": "--at"}, "without --cyclic (B(T) bounds are for cyclic patterns)")
     problem = problem_from_args(args)
     rate = None if args.rate is None else parse_rate(args.rate)
     if rate is not None and rate > Fraction(sys.float_info.max):
