@@ -17,6 +17,8 @@ __all__ = [
     "plot_schedules",
     "plot_steps",
     "plot_worst_case_vs_n",
+    "plot_worst_function",
+    "worst_function_caption",
     "fit_exponent",
     "spec_caption",
     "SUMMARY_CAPTIONS",
@@ -397,3 +399,201 @@ def plot_worst_case_vs_n(series: dict, path, title: str = "Worst case versus N")
     fig.savefig(path, dpi=130)
     plt.close(fig)
     return Path(path)
+
+
+# --------------------------------------------------------------------------- worst functions
+
+_MEASURE_LABELS = {
+    "fgap": "f(x_k) - f*",
+    "gradnorm": "|grad f(x_k)|^2",
+    "mingradnorm": "|grad f(x_k)|^2",
+    "dist": "|x_k - x*|^2",
+}
+#: Grid points per axis of a worst function's contour plot (each point is a small QP).
+CONTOUR_GRID = 61
+
+
+def _worst_units(wf) -> tuple[str, str, str]:
+    """Names of the x, f and measure units of a worst function's problem."""
+    dist = wf.init == "dist"
+    x_unit, f_unit = ("R", "L R^2") if dist else ("sqrt(Delta/L)", "Delta")
+    measure_unit = {
+        "fgap": f_unit,
+        "dist": "R^2" if dist else "Delta/L",
+        "gradnorm": "L^2 R^2" if dist else "L Delta",
+        "mingradnorm": "L^2 R^2" if dist else "L Delta",
+    }[wf.measure]
+    return x_unit, f_unit, measure_unit
+
+
+def worst_function_caption(wf) -> str:
+    """The default caption of :func:`plot_worst_function`."""
+    x_unit, f_unit, m_unit = _worst_units(wf)
+    where = {
+        1: "the function on a line",
+        2: "level sets of the function in the plane of its points",
+    }.get(
+        wf.dimension,
+        "level sets on the plane through the points' mean spanned by their first two "
+        "principal directions (a slice; the points are projected onto it)",
+    )
+    return (
+        f"Worst-case function of gradient descent ({wf.function_class}, {wf.measure} from {wf.init}, "
+        f"N = {wf.num_steps}) in dimension {wf.dimension}, interpolated in its class (Taylor, Hendrickx "
+        f"& Glineur 2017). Left: {where}, iterates x_0..x_N numbered (x in units of {x_unit}, f in "
+        f"{f_unit}). Right: {_MEASURE_LABELS[wf.measure]} along the run [{m_unit}]; dashed: the worst "
+        f"case {wf.value:.6g}."
+    )
+
+
+def plot_worst_function(wf, path, title: str = "", caption: str | None = None, run=None) -> Path:
+    """A worst-case function and gradient descent on it.
+
+    In one dimension the function with its iterates; in two, its level sets with the path;
+    above, level sets on the plane of the points' first two principal directions through their
+    mean. Right panel: the measure along the run (for ``convex`` ``fgap`` from ``dist``, with the
+    Huber function's value ``L R^2 / (2 (2 sum_{m<k} h_m + 1))`` for comparison). Coordinates
+    are drawn in units of ``R`` (``sqrt(Delta / L)``) and values in ``L R^2`` (``Delta``).
+    ``run`` is :func:`pepstep.worstfunction.run_gradient_descent`'s result (computed if not given).
+    """
+    from .worstfunction import run_gradient_descent
+
+    plt = _pyplot()
+    run = run if run is not None else run_gradient_descent(wf)
+    sx, sf = wf.x_unit, wf.f_unit
+    x_unit, f_unit, m_unit = _worst_units(wf)
+    pts = np.asarray(wf.points, float)
+    star = None if wf.x_star is None else np.asarray(wf.x_star, float)
+    fig, (ax, bx) = plt.subplots(
+        1, 2, figsize=(12.5, 5.2), constrained_layout=True, gridspec_kw={"width_ratios": [1.35, 1.0]}
+    )
+    cloud = pts if star is None else np.vstack([pts, star])
+    if wf.dimension == 1:
+        lo, hi = cloud.min(), cloud.max()
+        pad = 0.15 * max(hi - lo, 1e-3 * sx)
+        xs = np.linspace(lo - pad, hi + pad, 401)
+        fs = np.array([wf([x])[0] for x in xs])
+        ax.plot(xs / sx, fs / sf, color="0.25", lw=1.4, label="f")
+        ax.plot(pts[:, 0] / sx, np.asarray(wf.values) / sf, "-", color="tab:blue", lw=0.6, alpha=0.6)
+        ax.scatter(pts[:, 0] / sx, np.asarray(wf.values) / sf, color="tab:blue", zorder=3, s=22, label="x_k")
+        for k in _labelled(len(pts)):
+            ax.annotate(
+                str(k),
+                (pts[k, 0] / sx, wf.values[k] / sf),
+                xytext=(3, 4),
+                textcoords="offset points",
+                fontsize=7,
+                color="tab:blue",
+            )
+        if star is not None:
+            ax.scatter(
+                [star[0] / sx], [wf.f_star / sf], marker="*", s=120, color="tab:red", zorder=4, label="x*"
+            )
+        ax.set_xlabel(f"x  [{x_unit}]")
+        ax.set_ylabel(f"f(x)  [{f_unit}]")
+    else:
+        if wf.dimension == 2:
+            centre, basis, names = np.zeros(2), np.eye(2), ("x_1", "x_2")
+        else:
+            centre = cloud.mean(axis=0)
+            basis = np.linalg.svd(cloud - centre, full_matrices=False)[2][:2].T
+            names = ("principal direction 1", "principal direction 2")
+        coords = (cloud - centre) @ basis
+        lo, hi = coords.min(axis=0), coords.max(axis=0)
+        pad = 0.15 * np.maximum(hi - lo, 1e-3 * sx)
+        u = np.linspace(lo[0] - pad[0], hi[0] + pad[0], CONTOUR_GRID)
+        v = np.linspace(lo[1] - pad[1], hi[1] + pad[1], CONTOUR_GRID)
+        Z = np.array([[wf(centre + a * basis[:, 0] + b * basis[:, 1])[0] for a in u] for b in v])
+        cs = ax.contour(u / sx, v / sx, Z / sf, levels=18, cmap="viridis", linewidths=0.8)
+        fig.colorbar(cs, ax=ax, label=f"f  [{f_unit}]")
+        path_xy = (pts - centre) @ basis
+        ax.plot(path_xy[:, 0] / sx, path_xy[:, 1] / sx, "-o", color="tab:blue", ms=3.5, lw=1.0, label="x_k")
+        for k in _labelled(len(pts)):
+            ax.annotate(
+                str(k),
+                path_xy[k] / sx,
+                xytext=(3, 3),
+                textcoords="offset points",
+                fontsize=7,
+                color="tab:blue",
+            )
+        if star is not None:
+            s_xy = (star - centre) @ basis
+            ax.scatter(
+                [s_xy[0] / sx], [s_xy[1] / sx], marker="*", s=120, color="tab:red", zorder=4, label="x*"
+            )
+        ax.set_xlabel(f"{names[0]}  [{x_unit}]")
+        ax.set_ylabel(f"{names[1]}  [{x_unit}]")
+        ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(fontsize=8, loc="best")
+    ax.grid(True, alpha=0.3)
+    ax.set_title(f"dimension {wf.dimension}", fontsize=9)
+
+    k = np.arange(len(run.values))
+    unit = _measure_unit_value(wf)
+    along = _along(wf, run) / unit
+    worst = "min over k" if wf.measure == "mingradnorm" else "at k = N"
+    bx.plot(
+        k, along, "o-", color="tab:blue", ms=4, label=f"{_MEASURE_LABELS[wf.measure]} on the worst function"
+    )
+    bx.axhline(
+        wf.value / unit, ls="--", color="0.35", lw=1, label=f"worst case ({worst}): {wf.value / unit:.4g}"
+    )
+    shown = [along]
+    if wf.function_class == "convex" and wf.measure == "fgap" and wf.init == "dist":
+        huber = 1.0 / (2.0 * (2.0 * np.concatenate([[0.0], np.cumsum(wf.steps)]) + 1.0))
+        bx.plot(
+            k,
+            huber,
+            "s:",
+            color="tab:orange",
+            ms=3.5,
+            label="Huber lower bound for horizon k: 1/(2(2 sum_{m<k} h_m + 1))",
+        )
+        shown.append(huber)
+    shown = np.concatenate(shown)
+    positive = shown[shown > 0]
+    if positive.size and positive.max() > 10 * positive.min():
+        bx.set_yscale("log")
+    bx.set_xlabel("iteration k")
+    bx.set_ylabel(f"{_MEASURE_LABELS[wf.measure]}  [{m_unit}]")
+    bx.grid(True, which="both", alpha=0.3)
+    bx.legend(fontsize=7.5, loc="lower left")
+    fig.suptitle(
+        title or f"Worst-case function, {wf.function_class} {wf.measure} from {wf.init}, N = {wf.num_steps}",
+        fontsize=11,
+    )
+    _caption(fig, "Figure: " + (caption if caption is not None else worst_function_caption(wf)), 150)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return Path(path)
+
+
+def _labelled(count: int) -> list:
+    """Indices of the iterates worth a number (all up to 16, else every few and the last)."""
+    if count <= 16:
+        return list(range(count))
+    every = int(math.ceil(count / 12))
+    return sorted(set(range(0, count, every)) | {count - 1})
+
+
+def _measure_unit_value(wf) -> float:
+    dist = wf.init == "dist"
+    L, R = wf.L, wf.R
+    return {
+        "fgap": L * R * R if dist else R,
+        "dist": R * R if dist else R / L,
+        "gradnorm": L * L * R * R if dist else L * R,
+        "mingradnorm": L * L * R * R if dist else L * R,
+    }[wf.measure]
+
+
+def _along(wf, run) -> np.ndarray:
+    """The measure's quantity at every iterate of ``run`` (user units)."""
+    if wf.measure == "fgap":
+        return np.asarray(run.values) - wf.f_star
+    if wf.measure == "dist":
+        d = np.asarray(run.points) - np.asarray(wf.x_star)
+        return np.einsum("ij,ij->i", d, d)
+    g = np.asarray(run.gradients)
+    return np.einsum("ij,ij->i", g, g)

@@ -575,7 +575,7 @@ _ACTIVE = 1e-7
 
 def _polish_active(data, P: np.ndarray, F: np.ndarray, iterations: int = 20):
     """Gauss-Newton on the active rows: ``(P, F)`` moved (minimum-norm steps) until every
-    interpolation row within ``_ACTIVE`` of 0 is 0 to rounding.
+    interpolation row, and the initial condition, within ``_ACTIVE`` of tight is tight to rounding.
 
     A solver meets a tight row to about 1e-11; where rows are tight both ways (the function
     affine or quadratic along some points) their sum can then be positive, which no choice of
@@ -585,13 +585,16 @@ def _polish_active(data, P: np.ndarray, F: np.ndarray, iterations: int = 20):
     it lowers the largest violation.
     """
     d = data.dim
-    A = data.interp_G.toarray().reshape(-1, d, d)
+    # the interpolation rows (<= 0) and the initial condition (<= 1, offset to <= 0)
+    A = np.concatenate([data.interp_G.toarray(), data.init_G.toarray()]).reshape(-1, d, d)
     A = 0.5 * (A + A.transpose(0, 2, 1))
-    B = data.interp_F.toarray()
+    B = np.vstack([data.interp_F.toarray(), data.init_F[None, :]])
+    offset = np.zeros(B.shape[0])
+    offset[-1] = 1.0
     F = np.asarray(F, float).reshape(-1)
 
     def rows(P, F):
-        return np.einsum("mab,ra,rb->m", A, P, P) + B @ F
+        return np.einsum("mab,ra,rb->m", A, P, P) + B @ F - offset
 
     c0 = rows(P, F)
     active = c0 > -_ACTIVE

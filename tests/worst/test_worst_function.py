@@ -134,3 +134,26 @@ def test_bad_inputs_are_refused_with_their_value():
     wf = worst_function(wc)
     with pytest.raises(InputError, match="must be 1 finite numbers"):
         wf([1.0, 2.0])
+
+
+def test_rate_writes_the_worst_function_and_its_plot(tmp_path, capsys):
+    from pepstep.cli import main
+
+    out, png = tmp_path / "sub" / "w.json", tmp_path / "w.png"
+    args = ["rate", "--steps", "1,1.5", "--quiet", "--worst-function", str(out), "--plot", str(png)]
+    assert main(args) == 0
+    assert "worst function written to" in capsys.readouterr().out
+    wf = WorstFunction.from_json(out.read_text())
+    assert wf.dimension == 1 and abs(wf.value - 1 / 12) < 1e-7  # Huber: 1 / (2 (2 * 2.5 + 1))
+    assert png.stat().st_size > 10_000
+
+
+def test_rate_checks_the_worst_function_paths_before_solving(tmp_path, capsys):
+    from pepstep.cli import main
+
+    code = main(["rate", "--steps", "1", "--worst-function", str(tmp_path), "--quiet"])
+    err = capsys.readouterr()
+    assert code == 2 and "--worst-function" in err.err and err.out == ""
+    code = main(["rate", "--schedule", "constant:1:65", "--plot", str(tmp_path / "a.png"), "--quiet"])
+    err = capsys.readouterr()
+    assert code == 2 and "at most 64 steps" in err.err and err.out == ""

@@ -1,7 +1,9 @@
 """``pepstep rate``: the exact worst case of one schedule.
 
 Progress (constraint-generation rounds, elapsed time) goes to stderr, also with ``--json``;
-``--quiet`` silences it.
+``--quiet`` silences it. ``--worst-function FILE.json`` writes the worst-case function (points,
+gradients and values in the smallest dimension found, :mod:`pepstep.worstfunction`) and
+``--plot FILE.png`` draws it; both paths are checked before any computation.
 
 JSON output
   | key | meaning |
@@ -44,9 +46,12 @@ from ..classes import InitialCondition, Measure
 from ..generation import RTOL_SANDWICH
 from ..solve import Status, failure_message, worst_case
 from .common import (
+    Outputs,
     add_method_arguments,
     add_problem_arguments,
     add_quiet_argument,
+    check_num_steps,
+    check_outputs,
     dump_json,
     fmt,
     json_epilog,
@@ -58,6 +63,12 @@ from .common import (
     solver_text,
     trusted_digits,
 )
+
+#: Output options of ``rate``: attribute -> (option, kind) for :func:`check_outputs`.
+OUTPUTS = {"worst_function": ("--worst-function", "file"), "plot": ("--plot", "plot")}
+#: Longest schedule whose worst-case function ``rate`` draws: the rank-reducing solves use every
+#: interpolation pair, (N + 2)(N + 1) rows (N = 15 takes about a second, N = 64 minutes).
+MAX_WORST_FUNCTION_STEPS = 64
 
 #: Keys of ``residuals`` that constraint generation adds; the JSON puts them under ``generation``.
 GENERATION_KEYS = ("rounds", "total_pairs", "max_violation", "closed_by", "lower_bound")
@@ -89,6 +100,18 @@ def register(sub) -> None:
     add_problem_arguments(p)
     add_method_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object (progress still on stderr)")
+    p.add_argument(
+        "--worst-function",
+        metavar="FILE.json",
+        default=None,
+        help="write the worst-case function: points, gradients, values in the smallest dimension found",
+    )
+    p.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        default=None,
+        help="draw the worst-case function (1-D: the function; 2-D: level sets; above: a principal plane)",
+    )
     add_quiet_argument(p)
     p.set_defaults(func=run)
 
@@ -126,9 +149,20 @@ def rate_json(problem, wc, method: str) -> dict:
 def run(args) -> int:
     problem = problem_from_args(args)
     method = method_from_args(args)
+    outputs = check_outputs(args, OUTPUTS)
+    drawing = outputs["worst_function"] is not None or outputs["plot"] is not None
+    if drawing:
+        check_num_steps(
+            problem.num_steps,
+            MAX_WORST_FUNCTION_STEPS,
+            "with --worst-function or --plot (the rank-reducing solves use all (N + 2)(N + 1) pairs).",
+        )
     with progress_bar(args, f"rate {problem.schedule.name}", heartbeat=True) as bar:
         wc = solve_with_progress(problem, args.solver, method, bar)
-    ok = wc.status is Status.OPTIMAL
+        ok = wc.status is Status.OPTIMAL
+        if drawing and ok:
+            bar.set_postfix_str("worst-case function", refresh=False)
+            write_worst_function(wc, outputs, args.solver)
     if args.json:
         dump_json(rate_json(problem, wc, method))
         return 0 if ok else 1
@@ -150,6 +184,9 @@ def run(args) -> int:
         f"solver       {solver_text(wc.solver, wc.solver_version)}: {wc.status.value}, "
         f"relative gap {wc.residuals['gap']:.1e}, {wc.seconds:.2f} s"
     )
+    if drawing:
+        files = " and ".join(str(p) for p in outputs.values() if p is not None)
+        print(f"worst function written to {files}")
     closed_by = wc.residuals.get("closed_by")
     if closed_by:
         how = (
@@ -162,3 +199,17 @@ def run(args) -> int:
             f"exact        {wc.pairs_used} of {wc.residuals['total_pairs']} pairs, {wc.residuals['rounds']} round(s): {how}"
         )
     return 0
+
+
+def write_worst_function(wc, outputs: dict, solver: str) -> None:
+    """The worst-case function of ``wc`` to ``--worst-function`` (JSON) and ``--plot``, together."""
+    from ..worstfunction import run_gradient_descent, worst_function
+
+    wf = worst_function(wc, solver=solver)
+    with Outputs() as out:
+        if outputs["worst_function"] is not None:
+            out.text(outputs["worst_function"], wf.to_json())
+        if outputs["plot"] is not None:
+            from ..plots import plot_worst_function
+
+            plot_worst_function(wf, out.path(outputs["plot"]), run=run_gradient_descent(wf))
