@@ -800,25 +800,38 @@ def widest_delta(steps, delta, q, lam: dict, gamma: dict, *, average_rtol=AVERAG
     return best
 
 
-def warmup_cycles_T0(cert: PatternCertificate, rtol: float = 0.01) -> int | None:
-    """The first cycle end ``T`` from which ``T B(T) <= (1 + rtol) / avg`` (conservative).
-
-    From the bound recursion of :func:`pepstep.kernel.cycle_bounds` (``L = D = 1``): while
-    ``e > Delta q / sum h`` it is affine, ``e_n = e_s + (e_0 - e_s) r^n`` with ``r = 1 - 2 Delta
-    sum h``; after that ``1 / e`` grows by at least ``c = (sum h)^2 / q`` per cycle, so
-    ``B_n <= 1 / (1 / e_{n1} + c (n - n1))``. ``T`` is where that upper estimate meets the target,
-    so the exact ``B`` meets it no later. None when the target is out of reach.
-    """
-    S, q, t = float(sum(cert.steps)), float(cert.q), len(cert.steps)
+def _bound_phases(cert: PatternCertificate):
+    """``(n1, e1, c)`` of the bound recursion of :func:`pepstep.kernel.cycle_bounds` (``L = D = 1``):
+    while ``e > Delta q / sum h`` it is affine, ``e_n = e_s + (e_0 - e_s) r^n`` with
+    ``r = 1 - 2 Delta sum h``, until cycle ``n1`` where it is ``e1``; after that ``1 / e`` grows by
+    at least ``c = (sum h)^2 / q`` per cycle."""
+    S, q = float(sum(cert.steps)), float(cert.q)
     cap = min(float(cert.delta), 1 / (2 * S))
-    target, c = (1 + rtol) * t / (2 * S - q), S * S / q
     e0, switch = 0.5, cap * q / S
     if e0 <= switch:
-        n1, e1 = 0, e0
-    else:
-        r, es = 1 - 2 * cap * S, cap * q / (2 * S)
-        n1 = math.ceil(math.log((switch - es) / (e0 - es)) / math.log(r))
-        e1 = es + (e0 - es) * r**n1
+        return 0, e0, S * S / q
+    r, es = 1 - 2 * cap * S, cap * q / (2 * S)
+    n1 = math.ceil(math.log((switch - es) / (e0 - es)) / math.log(r))
+    return n1, es + (e0 - es) * r**n1, S * S / q
+
+
+def cycle_bound_estimate(cert: PatternCertificate, cycles) -> list:
+    """An upper estimate of ``B`` after each of ``cycles`` (floats, any size): the affine phase
+    exactly, then ``1 / (1 / e1 + c (n - n1))`` (see :func:`_bound_phases`)."""
+    n1, e1, c = _bound_phases(cert)
+    S, q = float(sum(cert.steps)), float(cert.q)
+    cap = min(float(cert.delta), 1 / (2 * S))
+    r, es = 1 - 2 * cap * S, cap * q / (2 * S)
+    return [es + (0.5 - es) * r**n if n < n1 else 1 / (1 / e1 + c * (n - n1)) for n in cycles]
+
+
+def warmup_cycles_T0(cert: PatternCertificate, rtol: float = 0.01) -> int | None:
+    """The first cycle end ``T`` from which ``T B(T) <= (1 + rtol) / avg`` (conservative: where
+    the upper estimate of :func:`cycle_bound_estimate` meets the target, so the exact ``B`` of
+    :func:`pepstep.kernel.cycle_bounds` meets it no later). None when it is out of reach."""
+    t, S, q = len(cert.steps), float(sum(cert.steps)), float(cert.q)
+    n1, e1, c = _bound_phases(cert)
+    target = (1 + rtol) * t / (2 * S - q)
     k = target * c - t
     if not k > 0:
         return None
