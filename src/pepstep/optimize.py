@@ -1117,31 +1117,23 @@ def _optimize(
 
 
 def plot_schedule(result: ScheduleResult, path, reference: tuple | None = None) -> None:
-    """Bar chart of the optimized steps on a log y-axis, written to ``path`` (PNG).
+    """Bar chart of the optimized steps (:func:`pepstep.plots.plot_steps`), written to ``path``.
 
     ``reference``, a pair ``(label, value)`` such as ``("BnB-PEP", 0.00154)``, is quoted in
-    the title beside the optimized value (same units). matplotlib is imported here, with the
-    non-interactive Agg backend.
+    the title beside the optimized value (same units).
     """
-    import matplotlib
+    from .plots import plot_steps
+    from .solve import problem_brief
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    steps = np.asarray(result.steps)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.16 * steps.size + 3.0), 4.0))
-    ax.bar(np.arange(steps.size), steps, color="tab:blue")
-    ax.set_yscale("log")
-    ax.set_xlabel("iteration k")
-    ax.set_ylabel("normalized step h_k (step = h_k / L)")
     title = f"optimized schedule, N = {result.num_steps}, worst case {result.value:.6g}"
     if reference is not None:
         label, value = reference
-        title += f"\nvs {label} {value:.6g} ({100.0 * (result.value / value - 1.0):+.2f}%)"
-    ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+        title += f" vs {label} {value:.6g} ({100.0 * (result.value / value - 1.0):+.2f}%)"
+    caption = (
+        f"Normalized steps h_k (the step is h_k / L) of the schedule pepstep optimize found for "
+        f"{problem_brief(result.problem)}; its exact worst case is the value in the title."
+    )
+    plot_steps(result.steps, path, title, caption)
 
 
 def pattern_json(result: ScheduleResult, source: str) -> dict:
