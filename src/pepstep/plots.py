@@ -441,9 +441,19 @@ def worst_function_caption(wf) -> str:
         f"Worst-case function of gradient descent ({wf.function_class}, {wf.measure} from {wf.init}, "
         f"N = {wf.num_steps}) in dimension {wf.dimension}, interpolated in its class (Taylor, Hendrickx "
         f"& Glineur 2017). Left: {where}, iterates x_0..x_N numbered (x in units of {x_unit}, f in "
-        f"{f_unit}). Right: {_MEASURE_LABELS[wf.measure]} along the run [{m_unit}]; dashed: the worst "
-        f"case {wf.value:.6g}."
+        f"{f_unit}). Right: {_MEASURE_LABELS[wf.measure]} along gradient descent run on it [{m_unit}]; "
+        f"dashed: the worst case {wf.value / _measure_unit_value(wf):.6g} {m_unit}"
+        + (
+            "; dotted: the Huber lower bound 1/(2(2 sum_{m<k} h_m + 1)) for each horizon k, which the "
+            "good schedules attain at k = N."
+            if _huber_shown(wf)
+            else "."
+        )
     )
+
+
+def _huber_shown(wf) -> bool:
+    return wf.function_class == "convex" and wf.measure == "fgap" and wf.init == "dist"
 
 
 def plot_worst_function(wf, path, title: str = "", caption: str | None = None, run=None) -> Path:
@@ -500,9 +510,11 @@ def plot_worst_function(wf, path, title: str = "", caption: str | None = None, r
             names = ("principal direction 1", "principal direction 2")
         coords = (cloud - centre) @ basis
         lo, hi = coords.min(axis=0), coords.max(axis=0)
-        pad = 0.15 * np.maximum(hi - lo, 1e-3 * sx)
-        u = np.linspace(lo[0] - pad[0], hi[0] + pad[0], CONTOUR_GRID)
-        v = np.linspace(lo[1] - pad[1], hi[1] + pad[1], CONTOUR_GRID)
+        span = max(float(np.max(hi - lo)), 1e-3 * sx)
+        half = np.maximum(0.5 * (hi - lo), 0.35 * span) + 0.15 * span  # a flat cloud gets a square frame
+        mid = 0.5 * (lo + hi)
+        u = np.linspace(mid[0] - half[0], mid[0] + half[0], CONTOUR_GRID)
+        v = np.linspace(mid[1] - half[1], mid[1] + half[1], CONTOUR_GRID)
         Z = np.array([[wf(centre + a * basis[:, 0] + b * basis[:, 1])[0] for a in u] for b in v])
         cs = ax.contour(u / sx, v / sx, Z / sf, levels=18, cmap="viridis", linewidths=0.8)
         fig.colorbar(cs, ax=ax, label=f"f  [{f_unit}]")
@@ -540,7 +552,7 @@ def plot_worst_function(wf, path, title: str = "", caption: str | None = None, r
         wf.value / unit, ls="--", color="0.35", lw=1, label=f"worst case ({worst}): {wf.value / unit:.4g}"
     )
     shown = [along]
-    if wf.function_class == "convex" and wf.measure == "fgap" and wf.init == "dist":
+    if _huber_shown(wf):
         huber = 1.0 / (2.0 * (2.0 * np.concatenate([[0.0], np.cumsum(wf.steps)]) + 1.0))
         bx.plot(
             k,
@@ -555,12 +567,19 @@ def plot_worst_function(wf, path, title: str = "", caption: str | None = None, r
     positive = shown[shown > 0]
     if positive.size and positive.max() > 10 * positive.min():
         bx.set_yscale("log")
+    else:  # e.g. mingradnorm: every |g_k|^2 equal to 1e-11; no offset notation
+        bx.ticklabel_format(axis="y", useOffset=False)
+        if positive.size and positive.max() - positive.min() < 0.05 * positive.max():
+            bx.set_ylim(0.9 * positive.min(), 1.1 * positive.max())
     bx.set_xlabel("iteration k")
     bx.set_ylabel(f"{_MEASURE_LABELS[wf.measure]}  [{m_unit}]")
     bx.grid(True, which="both", alpha=0.3)
-    bx.legend(fontsize=7.5, loc="lower left")
+    bx.legend(
+        fontsize=7.5, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False
+    )  # above: no data hidden
     fig.suptitle(
-        title or f"Worst-case function, {wf.function_class} {wf.measure} from {wf.init}, N = {wf.num_steps}",
+        title
+        or f"Worst-case function of {wf.schedule}: {wf.function_class} {wf.measure} from {wf.init}, N = {wf.num_steps}",
         fontsize=11,
     )
     _caption(fig, "Figure: " + (caption if caption is not None else worst_function_caption(wf)), 150)

@@ -141,6 +141,8 @@ class WorstFunction:
         The rank reduction used (:data:`REDUCTIONS`).
     max_violation : float
         Largest interpolation inequality violation of the data, normalized units.
+    schedule : str
+        The schedule's name (``silver:7``).
 
     Examples
     --------
@@ -170,6 +172,7 @@ class WorstFunction:
     pep_value: float
     reduce: str = "trace"
     max_violation: float = 0.0
+    schedule: str = "custom"
     _interp: _Interpolant = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -199,13 +202,15 @@ class WorstFunction:
             )
         return self._interp.evaluate(x)
 
-    def to_json(self) -> str:
-        """The data as one JSON object (keys: the attributes, plus ``class`` and ``num_steps``)."""
+    def to_json(self, provenance: dict | None = None) -> str:
+        """The data as one JSON object (keys: the attributes, plus ``class`` and ``num_steps``;
+        ``provenance`` as given, e.g. :func:`pepstep.reproduce.provenance`)."""
         doc = {
             "dimension": self.dimension,
             "class": self.function_class,
             "L": self.L,
             "mu": self.mu,
+            "schedule": self.schedule,
             "steps": list(self.steps),
             "num_steps": self.num_steps,
             "measure": self.measure,
@@ -223,6 +228,8 @@ class WorstFunction:
             "construction": "conjugate of a max of (1/(L - mu))-strongly convex quadratics, shifted "
             "by mu/2 |x|^2 (Taylor, Hendrickx & Glineur 2017, Theorem 4)",
         }
+        if provenance is not None:
+            doc["provenance"] = provenance
         return json.dumps(doc, indent=1) + "\n"
 
     @classmethod
@@ -248,6 +255,7 @@ class WorstFunction:
                 pep_value=float(d["pep_value"]),
                 reduce=str(d.get("reduce", "trace")),
                 max_violation=float(d.get("max_violation", 0.0)),
+                schedule=str(d.get("schedule", "custom")),
             )
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise InputError(f"Not a worst-function JSON object: {exc}.") from None
@@ -668,6 +676,7 @@ def _assemble(
         pep_value=float(pep_value),
         reduce=reduce,
         max_violation=viol,
+        schedule=problem.schedule.name,
         _interp=interp.scaled(sx, sf),
     )
 

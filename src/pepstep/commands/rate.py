@@ -203,12 +203,13 @@ def run(args) -> int:
 
 def write_worst_function(wc, outputs: dict, solver: str) -> None:
     """The worst-case function of ``wc`` to ``--worst-function`` (JSON) and ``--plot``, together."""
+    from ..reproduce import provenance
     from ..worstfunction import run_gradient_descent, worst_function
 
     wf = worst_function(wc, solver=solver)
     with Outputs() as out:
         if outputs["worst_function"] is not None:
-            out.text(outputs["worst_function"], wf.to_json())
+            out.text(outputs["worst_function"], wf.to_json(provenance(solver)))
         if outputs["plot"] is not None:
             from ..plots import plot_worst_function
 
