@@ -707,22 +707,27 @@ def _repair_values(interp: _Interpolant, has_min: bool) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Interpolant:
-    """``f(x) = min_{lambda in simplex} (Lt/2)|x - A lambda|^2 + b . lambda + (kappa/2)|x|^2``.
+    """``f(x) = min_{lambda in simplex} (Lt/2)|x - A lambda|^2 + b . lambda + (kappa/2)|x - c|^2``.
 
-    Normalized (L = 1, R = 1) data; ``sx``, ``sf`` convert to user units:
-    ``f_user(x) = sf f(x / sx)``, ``grad f_user(x) = (sf / sx) grad f(x / sx)``.
+    ``A``, ``b`` are those of the module notes for the data shifted by ``kappa/2 |x - c|^2``,
+    ``c`` the data point nearest to ``x`` (any ``c`` gives the same function; the nearest keeps
+    ``x - a_j`` free of cancellation when the points lie far from the origin, e.g. 1e3 away
+    under the ``fgap`` initial condition, where ``A`` built once about 0 lost 1e-10 in the
+    optimality test of a vertex). Normalized (L = 1, R = 1) data; ``sx``, ``sf`` convert to
+    user units: ``f_user(x) = sf f(x / sx) + shift``, ``grad f_user(x) = (sf / sx) grad f(x / sx)``.
     """
 
     xs: np.ndarray  # (m, r) all points (x* first if any)
     gs: np.ndarray
     fs: np.ndarray
     kappa: float
-    A: np.ndarray  # (r, m)
-    b: np.ndarray
-    Lt: float
     sx: float = 1.0
     sf: float = 1.0
     shift: float = 0.0
+
+    @property
+    def Lt(self) -> float:
+        return 1.0 - self.kappa
 
     @classmethod
     def build(cls, xs, grads, F, x_star, kappa: float) -> _Interpolant:
@@ -730,12 +735,15 @@ class _Interpolant:
             xs = np.vstack([x_star[None, :], xs])
             grads = np.vstack([np.zeros_like(x_star)[None, :], grads])
             F = np.concatenate([[0.0], F])
-        Lt = 1.0 - kappa
-        gt = grads - kappa * xs
-        ft = F - 0.5 * kappa * np.einsum("ij,ij->i", xs, xs)
-        A = (xs - gt / Lt).T
-        b = ft - np.einsum("ij,ij->i", gt, gt) / (2.0 * Lt)
-        return cls(np.asarray(xs), np.asarray(grads), np.asarray(F), kappa, A, b, Lt)
+        return cls(np.asarray(xs, float), np.asarray(grads, float), np.asarray(F, float), kappa)
+
+    def pieces(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``A`` (r x m) and ``b`` of the convex part ``f - (kappa/2)|x - c|^2`` in coordinates ``x - c``."""
+        Lt, k = self.Lt, self.kappa
+        dx = self.xs - c
+        gt = self.gs - k * dx
+        ft = self.fs - 0.5 * k * np.einsum("ij,ij->i", dx, dx)
+        return (dx - gt / Lt).T, ft - np.einsum("ij,ij->i", gt, gt) / (2.0 * Lt)
 
     @classmethod
     def from_user(cls, wf: WorstFunction) -> _Interpolant:
@@ -750,7 +758,7 @@ class _Interpolant:
         ).scaled(sx, sf, wf.f_star or 0.0)
 
     def scaled(self, sx: float, sf: float, shift: float = 0.0) -> _Interpolant:
-        return _Interpolant(self.xs, self.gs, self.fs, self.kappa, self.A, self.b, self.Lt, sx, sf, shift)
+        return _Interpolant(self.xs, self.gs, self.fs, self.kappa, sx, sf, shift)
 
     def pair_terms(self) -> np.ndarray:
         """``t[i, j]`` with the inequality ``f_i >= f_j + t[i, j]`` (all but the values)."""
@@ -775,11 +783,14 @@ class _Interpolant:
         return float(self.sf * v + self.shift), (self.sf / self.sx) * g
 
     def _normalized(self, u: np.ndarray) -> tuple[float, np.ndarray]:
-        lam = _simplex_qp(self.A, self.b, self.Lt, u)
-        z = self.A @ lam
-        vt = 0.5 * self.Lt * float((u - z) @ (u - z)) + float(self.b @ lam)
-        gt = self.Lt * (u - z)
-        return vt + 0.5 * self.kappa * float(u @ u), gt + self.kappa * u
+        c = self.xs[int(np.argmin(np.sum((self.xs - u) ** 2, axis=1)))]
+        A, b = self.pieces(c)
+        w = u - c
+        lam = _simplex_qp(A, b, self.Lt, w)
+        z = A @ lam
+        vt = 0.5 * self.Lt * float((w - z) @ (w - z)) + float(b @ lam)
+        gt = self.Lt * (w - z)
+        return vt + 0.5 * self.kappa * float(w @ w), gt + self.kappa * w
 
 
 def _qp_objective(A, b, Lt, u, lam) -> float:
