@@ -36,15 +36,25 @@ value ``f~(x) = max_y <x, y> - h(y)`` is, by minimax over the simplex of piece w
         \\Big\\|x - \\sum_i \\lambda_i \\big(x_i - \\tfrac{g_i}{\\tilde L}\\big)\\Big\\|^2
         + \\sum_i \\lambda_i \\Big(f_i - \\frac{\\|g_i\\|^2}{2\\tilde L}\\Big),
 
-a small convex QP (``N + 2`` weights, solved by Clarabel and polished on its support), and its
-gradient is the maximizer ``y = L~ (x - sum_i lambda_i (x_i - g_i / L~))``.
+a small convex QP (``N + 2`` weights), and its gradient is the maximizer
+``y = L~ (x - sum_i lambda_i (x_i - g_i / L~))``. The same ``f~`` is the convex envelope of
+``min_i f_i + <g_i, x - x_i> + (L~/2)|x - x_i|^2`` (the upper quadratics all have Hessian
+``L~ I``, so a convex combination of them is minimized with one common displacement).
+
+The QP is solved in coordinates about the data point nearest to ``x``: a vertex whose
+Frank-Wolfe gap is below ``QP_GAP`` (the function at a data point) is returned at once,
+any other point by Clarabel, then a Newton step on the support it finds. A value in double
+precision carries about 1e-16 of its size, and an L-smooth function's gradient the square
+root of that, so the data are made to satisfy every inequality to rounding first: the
+rank-reduced ``(P, F)`` by Gauss-Newton on the active rows, then the values by longest paths.
 
 References
 ----------
 A. B. Taylor, J. M. Hendrickx and F. Glineur, "Smooth strongly convex interpolation and exact
-worst-case performance of first-order methods", Math. Program. 161, 2017: Theorem 4 and its
-constructive proof (the conjugate of the max of quadratics above, Theorem 1 / Lemma for
-``F_{0,L}``, lifted to ``F_{mu,L}`` by the ``mu/2 |x|^2`` shift used here).
+worst-case performance of first-order methods", Math. Program. 161, 2017: Theorem 4
+(interpolation in ``F_{mu,L}``) and its constructive proof, which shifts by ``mu/2 |x|^2`` to
+``F_{0,L-mu}`` and interpolates there through the ``(1/L)``-strongly convex conjugate; used here
+as written above, and for the nonconvex class with ``mu = -L``.
 """
 
 from __future__ import annotations
@@ -187,6 +197,20 @@ class WorstFunction:
         return (
             f"WorstFunction({self.function_class} {self.measure} from {self.init}, N={self.num_steps}, "
             f"dimension={self.dimension}, value={self.value:.7g})"
+        )
+
+    def summary(self) -> str:
+        """Every scalar field on its own line (the long form of ``repr``)."""
+        return "\n".join(
+            [
+                f"worst function  {self.function_class} {self.measure} from {self.init}, {self.schedule}",
+                f"dimension       {self.dimension}",
+                f"value           {self.value:.12g} (worst case {self.pep_value:.12g})",
+                f"L, mu, R        {self.L:g}, {self.mu:g}, {self.R:g}",
+                f"N               {self.num_steps}",
+                f"reduce          {self.reduce}",
+                f"max violation   {self.max_violation:.3g} (normalized)",
+            ]
         )
 
     def __call__(self, x) -> tuple[float, np.ndarray]:

@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pytest
 
-from pepstep import FunctionClass, Problem, Schedule, constant, worst_case
+from pepstep import FunctionClass, Problem, Schedule, constant, silver, worst_case
 from pepstep.errors import InputError
 from pepstep.worstfunction import WorstFunction, run_gradient_descent, worst_function
 
@@ -157,3 +157,13 @@ def test_rate_checks_the_worst_function_paths_before_solving(tmp_path, capsys):
     code = main(["rate", "--schedule", "constant:1:65", "--plot", str(tmp_path / "a.png"), "--quiet"])
     err = capsys.readouterr()
     assert code == 2 and "at most 64 steps" in err.err and err.out == ""
+
+
+def test_silver_is_drawn_as_a_one_dimensional_huber_function_by_both_reductions():
+    wc = worst_case(Problem(silver(7)))
+    for reduce in ("trace", "logdet"):
+        wf = worst_function(wc, reduce=reduce)
+        assert wf.dimension == 1 and abs(wf.value - wc.value) <= RTOL_VALUE * wc.value
+        g = np.asarray(wf.gradients)[:, 0]
+        np.testing.assert_allclose(g, g[0], rtol=1e-9)  # every iterate on the linear piece
+    assert "dimension       1" in wf.summary()
