@@ -84,7 +84,9 @@ def test_cli_certify_and_verify(tmp_path, capsys):
     assert "## LDL^T of S" in proof.read_text()
     capsys.readouterr()
     assert cli.main(["verify", str(out)]) == 0
-    assert capsys.readouterr().out.startswith(f"valid: f(x_N) - f* <= {cert.rate.numerator}/{cert.rate.denominator} (")
+    assert capsys.readouterr().out.startswith(
+        f"valid: f(x_N) - f* <= {cert.rate.numerator}/{cert.rate.denominator} ("
+    )
     # a claim below the worst case fails with exit 1 and leaves no file
     low = tmp_path / "low.json"
     assert cli.main(["certify", "--steps", "1.5,4.9,1.5", "--rate", "1/1000", "--out", str(low)]) == 1

@@ -19,7 +19,7 @@ from .common import dump_json
 
 _LIMITS_TEXT = (
     "Limits (outside them the file is refused with exit 2, naming the field): at most "
-    f"{kernel.LIMITS['file_bytes'] // 2**20} MiB; numbers are integers or \"p/q\" strings in lowest terms "
+    f'{kernel.LIMITS["file_bytes"] // 2**20} MiB; numbers are integers or "p/q" strings in lowest terms '
     f"(ASCII digits, no exponents, floats or JSON infinities), at most {kernel.LIMITS['digits']} digits "
     f"per integer; at most {kernel.LIMITS['steps']} steps (worst-case kind) or a pattern of length "
     f"{kernel.LIMITS['pattern']} (cyclic kind); at most {kernel.LIMITS['multipliers']} entries per "
@@ -39,7 +39,9 @@ def register(sub) -> None:
     )
     p.add_argument("file", help="certificate written by pepstep certify")
     p.add_argument("--proof", default=None, help="also write a human-readable proof (Markdown) here")
-    p.add_argument("--json", action="store_true", help="print one JSON object: the verdict and what was proved")
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object: the verdict and what was proved"
+    )
     p.set_defaults(func=run)
 
 
@@ -66,13 +68,22 @@ def run(args) -> int:
         raise CertificateFormatError(out["malformed"])
     if args.proof:
         if out["claim"]["kind"] != kernel.KIND_RATE:
-            raise CertificateFormatError("--proof writes the proof of a worst-case certificate; this one is cyclic.")
+            raise CertificateFormatError(
+                "--proof writes the proof of a worst-case certificate; this one is cyclic."
+            )
         if out["valid"]:
             from ..certificate import load_certificate, proof_markdown
 
             write_atomic(args.proof, proof_markdown(load_certificate(args.file), message=out["message"]))
     if args.json:
-        dump_json({"valid": out["valid"], "failed_check": out["failed_check"], "message": out["message"], **out["claim"]})
+        dump_json(
+            {
+                "valid": out["valid"],
+                "failed_check": out["failed_check"],
+                "message": out["message"],
+                **out["claim"],
+            }
+        )
     else:
         print(out["message"], file=sys.stdout if out["valid"] else sys.stderr)
     return 0 if out["valid"] else 1
