@@ -98,6 +98,8 @@ QP_GAP = 1e-12
 #: Clarabel tolerances tried by the fixed-rank solve (the most accurate answer is kept: a
 #: tolerance too tight for a degenerate problem ends "infeasible", measured at 1e-12).
 _FIXED_RANK_TOLERANCES = (1e-12, 1e-11, 1e-10, 1e-9)
+#: Ranks the fixed-rank solve tries from the trace solve's (each up to four tolerances).
+FIXED_RANK_TRIES = 3
 #: Times the fixed-rank solve is repeated in the span of its own answer's leading eigenvectors
 #: when that answer has fewer eigenvalues above ``RTOL_RANK`` than dimensions.
 REFINE_RANK = 3
@@ -427,25 +429,41 @@ def worst_function(wc: WorstCase, *, reduce: str = "trace", solver: str = "clara
             P, F = _fixed_rank(data, value, G, P.shape[0], solver)
         except SolverError:
             pass  # the truncated answer, polished below
-    P, F = _polish_active(data, P, F)
+    P, F = _polish_data(data, value, P, F)
     P, F = _drop_small_directions(data, value, P, F)
     return _assemble(problem, P, F, value, wc.value, used)
 
 
 def _drop_small_directions(data, value: float, P: np.ndarray, F: np.ndarray):
-    """``P`` cut to the eigenvalues of ``P^T P`` above ``RTOL_RANK`` of the largest and polished
-    again, when that keeps every row satisfied to ``_DROP_ACCEPT`` and the value held (silver
-    N = 7: its Huber worst case kept two extra coordinates of 5e-8 that no solve removes)."""
-    Pt = _factor(P.T @ P)
-    if Pt.shape[0] >= P.shape[0]:
-        return P, F
-    Pt, Ft = _polish_active(data, Pt, F)
-    G = Pt.T @ Pt
-    if _violation(data, value, G, Ft) <= _DROP_ACCEPT and _measure_rows(data, G, Ft) >= value * (
-        1.0 - 2.0 * RTOL_VALUE_HELD
-    ):
-        return Pt, Ft
+    """The fewest leading directions of ``P`` that, polished again, satisfy every row to
+    ``_DROP_ACCEPT`` and keep the value to ``_DROP_VALUE``; ``(P, F)`` itself if none does.
+
+    A trace-minimizing solve leaves small eigenvalues where the optimal face is flat (silver
+    N = 7: two extra coordinates of 5e-8; N = 15: seven), which the fixed-rank solve cannot
+    remove when its subspace is off by their square root; Gauss-Newton from the truncated
+    factor lands on an exact worst case of that dimension when one is near.
+    """
+    _, sing, Vt = np.linalg.svd(P, full_matrices=False)
+    active = _active_rows(data, P, F)  # tight before the cut: the cut moves rows by far more
+    for r in range(1, P.shape[0]):
+        Pt, Ft = _polish_active(
+            data, sing[:r, None] * Vt[:r], F, value * (1.0 - RTOL_VALUE_HELD), active=active
+        )
+        G = Pt.T @ Pt
+        if _violation(data, value, G, Ft) <= _DROP_ACCEPT and _measure_rows(data, G, Ft) >= value * (
+            1.0 - _DROP_VALUE
+        ):
+            return Pt, Ft
     return P, F
+
+
+def _active_rows(data, P: np.ndarray, F: np.ndarray) -> np.ndarray:
+    """Which of the interpolation rows and the initial condition are within ``_ACTIVE`` of tight."""
+    G = (P.T @ P).reshape(-1)
+    c = np.concatenate(
+        [data.interp_G @ G + data.interp_F @ F, [float((data.init_G @ G)[0] + data.init_F @ F) - 1]]
+    )
+    return c > -_ACTIVE
 
 
 def _measure_rows(data, G: np.ndarray, F: np.ndarray) -> float:
@@ -540,7 +558,7 @@ def _fixed_rank(data, value: float, G: np.ndarray, rank: int, solver: str):
     eigenvalues; silver N = 7: rank 1 fails, rank 2 holds), the next eigenvector is added.
     """
     found = None
-    for r in range(rank, data.dim + 1):
+    for r in range(rank, min(rank + FIXED_RANK_TRIES, data.dim + 1)):
         V = _leading(G, r)
         found = _fixed_rank_solve(data, value, V, solver)
         if found is not None:
@@ -599,40 +617,73 @@ def _fixed_rank_solve(data, value: float, V: np.ndarray, solver: str):
     return None if best is None else best[1:]
 
 
-#: Largest violation (normalized) after dropping directions below ``RTOL_RANK``.
+#: Largest violation (normalized) and relative loss of value after dropping directions.
 _DROP_ACCEPT = 1e-13
+_DROP_VALUE = 3 * RTOL_VALUE_HELD
 #: Rows within this of 0 (normalized) count as active for :func:`_polish_active`.
 _ACTIVE = 1e-7
 
 
-def _polish_active(data, P: np.ndarray, F: np.ndarray, iterations: int = 20):
-    """Gauss-Newton on the active rows: ``(P, F)`` moved (minimum-norm steps) until every
-    interpolation row, and the initial condition, within ``_ACTIVE`` of tight is tight to rounding.
+def _polish_data(data, value: float, P: np.ndarray, F: np.ndarray, active=None):
+    """:func:`_polish_active` free, then, if that loses more than ``2 RTOL_VALUE_HELD`` of the
+    value, with the measure held (when tight rows pin the measure, holding it too leaves the
+    system inconsistent; when they do not, a free step can slide down the optimal face)."""
+    P1, F1 = _polish_active(data, P, F, None, active=active)
+    G1 = P1.T @ P1
+    if _measure_rows(data, G1, F1) >= value * (1.0 - 2.0 * RTOL_VALUE_HELD):
+        return P1, F1
+    P2, F2 = _polish_active(data, P, F, value * (1.0 - RTOL_VALUE_HELD), active=active)
+    if _violation(data, value, P2.T @ P2, F2) <= max(_violation(data, value, G1, F1), _DROP_ACCEPT):
+        return P2, F2
+    return P1, F1
 
-    A solver meets a tight row to about 1e-11; where rows are tight both ways (the function
-    affine or quadratic along some points) their sum can then be positive, which no choice of
-    values repairs, and the interpolant's gradient at a point moves by the square root of
-    such a violation. The exact worst case satisfies the active rows with equality, so the
-    system is consistent and Gauss-Newton converges to a nearby solution of it. Kept only if
-    it lowers the largest violation.
+
+def _polish_active(data, P: np.ndarray, F: np.ndarray, target, iterations: int = 20, active=None):
+    """Gauss-Newton on the active rows: ``(P, F)`` moved (minimum-norm steps) until every
+    interpolation row, and the initial condition, within ``_ACTIVE`` of tight is tight to
+    rounding, with the measure held at ``target`` unless it is None (for ``mingradnorm``, each
+    ``|g_k|^2`` within ``_ACTIVE`` of the least).
+
+    A solver meets a tight row to about 1e-11 (a degenerate trace solve, silver N = 15, to
+    3e-8); where rows are tight both ways (the function affine or quadratic along some points)
+    their sum can then be positive, which no choice of values repairs, and the interpolant's
+    gradient at a point moves by the square root of such a violation. The exact worst case
+    satisfies the active rows with equality, so the system is consistent and Gauss-Newton
+    converges to a nearby solution of it. Kept only if it lowers the largest violation.
     """
     d = data.dim
-    # the interpolation rows (<= 0) and the initial condition (<= 1, offset to <= 0)
-    A = np.concatenate([data.interp_G.toarray(), data.init_G.toarray()]).reshape(-1, d, d)
-    A = 0.5 * (A + A.transpose(0, 2, 1))
-    B = np.vstack([data.interp_F.toarray(), data.init_F[None, :]])
-    offset = np.zeros(B.shape[0])
-    offset[-1] = 1.0
     F = np.asarray(F, float).reshape(-1)
+    # the interpolation rows (<= 0), the initial condition (<= 1), then the measure (= target)
+    mats = [data.interp_G.toarray(), data.init_G.toarray()]
+    vecs = [data.interp_F.toarray(), data.init_F[None, :]]
+    offs = [np.zeros(data.interp_G.shape[0]), [1.0]]
+    G0 = (P.T @ P).reshape(-1)
+    if target is None:
+        pass
+    elif data.min_G is None:
+        mats.append(data.obj_G.toarray())
+        vecs.append(data.obj_F[None, :])
+        offs.append([target])
+    else:
+        grads = data.min_G @ G0
+        near = grads <= grads.min() + _ACTIVE
+        mats.append(data.min_G.toarray()[near])
+        vecs.append(np.zeros((int(near.sum()), data.num_f)))
+        offs.append(np.full(int(near.sum()), target))
+    A = np.concatenate(mats).reshape(-1, d, d)
+    A = 0.5 * (A + A.transpose(0, 2, 1))
+    B = np.vstack(vecs)
+    offset = np.concatenate([np.asarray(o, float) for o in offs])
+    m = data.interp_G.shape[0] + 1  # rows that are inequalities
 
     def rows(P, F):
         return np.einsum("mab,ra,rb->m", A, P, P) + B @ F - offset
 
     c0 = rows(P, F)
-    active = c0 > -_ACTIVE
-    if not active.any():
-        return P, F
-    best = (float(np.max(c0)), P, F)
+    if active is None:
+        active = c0[:m] > -_ACTIVE
+    active = np.concatenate([active, np.ones(A.shape[0] - m, bool)])
+    best = (float(np.max(c0[:m])), P, F)
     for _ in range(iterations):
         c = rows(P, F)[active]
         if np.max(np.abs(c)) < 1e-15:
@@ -642,7 +693,7 @@ def _polish_active(data, P: np.ndarray, F: np.ndarray, iterations: int = 20):
         step = np.linalg.lstsq(J, -c, rcond=1e-12)[0]
         P = P + step[: P.size].reshape(P.shape)
         F = F + step[P.size :]
-        worst = float(np.max(rows(P, F)))
+        worst = float(np.max(rows(P, F)[:m]))
         if worst < best[0]:
             best = (worst, P, F)
     return best[1], best[2]
