@@ -721,6 +721,10 @@ def _assemble(
     n = steps.size
     has_min = fc.has_minimizer
     off = 1 if has_min else 0
+    # each coordinate's sign (free: G = P^T P) chosen so that x_0 - x* (nonconvex: the largest
+    # entry) is positive along it, so that pictures start on the right
+    lead = P[:, 0] if has_min else P[np.arange(P.shape[0]), np.argmax(np.abs(P), axis=1)]
+    P = P * np.where(lead < 0, -1.0, 1.0)[:, None]
     grads = P[:, off:].T  # (N+1, r), normalized
     x0 = P[:, 0] if has_min else np.zeros(P.shape[0])
     xs = [x0]
