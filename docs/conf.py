@@ -76,6 +76,7 @@ API_MODULES = [
     "solve",
     "generation",
     "lower",
+    "worstfunction",
     "certify",
     "certificate",
     "kernel",

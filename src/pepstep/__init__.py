@@ -79,6 +79,10 @@ _EXPORTS = {
     "Status": ("solve", "Status"),
     "WorstCase": ("solve", "WorstCase"),
     "worst_case": ("solve", "worst_case"),
+    # the function that attains a worst case
+    "WorstFunction": ("worstfunction", "WorstFunction"),
+    "worst_function": ("worstfunction", "worst_function"),
+    "run_gradient_descent": ("worstfunction", "run_gradient_descent"),
     # proving
     "Certificate": ("certificate", "Certificate"),
     "VerifyReport": ("certificate", "VerifyReport"),
