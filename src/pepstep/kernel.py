@@ -593,8 +593,8 @@ def _check_cyclic(c: dict):
     total = sum(h)
     if c["average"] != (2 * total - c["q"]) / t:
         return "average", f"stated average {_show(c['average'])} != (2 sum(h) - q) / t"
-    if c["q"] > (1 + RATE_RTOL) * total:
-        return "q", f"q = {_show(c['q'])} exceeds (1 + 1e-6) sum(h)"
+    if not 0 < c["q"] <= (1 + RATE_RTOL) * total:
+        return "q", f"q = {_show(c['q'])} is not in (0, (1 + 1e-6) sum(h)]"
     lam, gamma, delta = c["lam"], c["gamma"], c["delta"]
     if any(v < 0 for v in lam.values()):
         return "C3", "a lambda multiplier is negative"

@@ -201,8 +201,6 @@ def cyclic_valid(obj: dict) -> bool:
                 div[i] -= w
         if div != [target.get(k, F(0)) for k in range(t + 1)]:
             return False
-    if not bounds_hold(obj):
-        return False
     Zl, Zg = Z(lam), Z(gam)
     for theta in (F(0), delta):
         corner = [[Zl[a][b] + theta * Zg[a][b] for b in range(d)] for a in range(d)]
@@ -211,7 +209,7 @@ def cyclic_valid(obj: dict) -> bool:
             corner[a][0] = Zg[a][0]
         if not ldl_psd(corner):
             return False
-    return True
+    return bounds_hold(obj)  # q > 0 here: the corner holds at theta = 0 with m != 0
 
 
 def bounds_hold(obj: dict) -> bool:
