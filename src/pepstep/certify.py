@@ -378,7 +378,9 @@ def certify(
     problem : Problem
         The question; its steps are made rational with :func:`rational_steps`.
     rate : str, Fraction or float, optional
-        The bound to prove (user units), e.g. ``"1/42"``. Without it, the tightest bound the
+        The bound to prove (user units), e.g. ``"1/42"``. Without it: the exact worst case when an
+        explicit function (:func:`exact_lower_bound`) attains the PEP value and a certificate of it
+        is found, else the tightest bound the
         procedure of the module notes reaches (about the PEP value times ``1 + 1e-9``).
     support : {"full", "consecutive"}
         Pairs the certificate may use: all, or ``(k, k+1)``, ``(k+1, k)``, ``(*, k)``, ``(k, *)``.
@@ -448,16 +450,21 @@ def certify(
             f"Cannot prove rate={_rate_text(claimed)}: it is below the PEP value {tau0 * float(scale):.10g} "
             f"on the {support} support."
         )
+    target = tau_c
+    if target is None:  # an explicit function attains the value: try to prove exactly that
+        lower = exact_lower_bound(rproblem)
+        if lower is not None and abs(float(lower[0] / scale) / tau0 - 1) <= TIGHT_RTOL:
+            target = lower[0] / scale
     if (
-        tau_c is not None
+        target is not None
         and measure != "mingradnorm"
         and n < SCHUR_FROM
-        and float(tau_c) <= tau0 * (1 + TIGHT_RTOL)
+        and float(target) <= tau0 * (1 + TIGHT_RTOL)
     ):
         # no room for a PSD margin: the claim is the worst case itself; solve for it exactly
         # the consecutive pairs first: fewer free multipliers, shorter fractions (exact for h <= 1)
         for cand in (_support_pairs("consecutive", n, has_min), pairs) if support == "full" else (pairs,):
-            cert = _tight_certificate(rproblem, cand, (L, mu, R), steps, tau_c, support)
+            cert = _tight_certificate(rproblem, cand, (L, mu, R), steps, target, support)
             if cert is not None:
                 return cert
     margins = [rel * tau0 / trace_g for rel in MARGINS]
