@@ -73,7 +73,7 @@ RATE_RTOL = Fraction(1, 10**6)
 #: Input limits: bytes of a file, digits of one integer (numerator or denominator), steps of a
 #: worst-case certificate, length of a cyclic pattern, entries of one multiplier table.
 LIMITS = {"file_bytes": 32 * 2**20, "digits": 4000, "steps": 512, "pattern": 1023, "multipliers": 400_000}
-LIMITS |= {"cycles": 10**6}  # largest T / t of a stated bound B(T)
+LIMITS |= {"cycles": 10**5}  # largest T / t of a stated bound B(T)
 #: ``python -m pepstep.kernel`` stops (and refuses the file) after this much CPU time or memory.
 WORK_LIMIT_SECONDS, WORK_LIMIT_BYTES = 55, 6 * 2**30
 _RATE_KEYS = (
@@ -82,7 +82,7 @@ _RATE_KEYS = (
 _KEYS = {KIND_RATE: set(_RATE_KEYS.split()), KIND_CYCLIC: set("kind format_version steps q delta".split())}
 _KEYS[KIND_CYCLIC] |= {"average", "lambda", "gamma", "valid", "bounds"}
 _RAT = re.compile(r"(-?)(0|[1-9][0-9]*)(?:/([1-9][0-9]*))?", re.ASCII)
-_INT = re.compile(r"-?(0|[1-9][0-9]{0,6})", re.ASCII)
+_INT = re.compile(r"-?(0|[1-9][0-9]{0,9})", re.ASCII)
 _PAIR = re.compile(r"(\*|0|[1-9][0-9]{0,6}),(\*|0|[1-9][0-9]{0,6})", re.ASCII)
 _MEASURES = dict(fgap="f(x_N) - f*", gradnorm="|g_N|^2", dist="|x_N - x*|^2", mingradnorm="min_k |g_k|^2")
 _CLASSES = ("convex", "strongly-convex", "nonconvex")

@@ -11,6 +11,7 @@ import json
 import sys
 from fractions import Fraction
 
+from .. import kernel
 from ..certify import certify, exact_lower_bound, parse_rate, proof_markdown
 from ..errors import InputError
 from .common import (
@@ -71,7 +72,7 @@ def register(sub) -> None:
         default=None,
         metavar="T1,T2,...",
         help="with --cyclic: also state f(x_T) - f* <= B(T) L D^2 at these step counts (rounded up "
-        "to whole cycles; at most 10^6 cycles); default 10, 100, 1000 and 10^4 cycles",
+        "to whole cycles; at most 10^5 cycles, the verifier's limit); default 10, 100, 1000 and 10^4 cycles",
     )
     add_quiet_argument(p)
     p.set_defaults(func=run, solver="auto")
@@ -128,8 +129,8 @@ def _cycle_ends(text, t: int):
     if not ends or any(T <= 0 for T in ends):
         raise InputError(f"--at takes positive integers such as 100,1000. Got --at {text!r}.")
     ends = [-(-T // t) * t for T in ends]
-    if max(ends) // t > 10**6:
-        raise InputError(f"--at allows at most 10^6 cycles of length {t}. Got --at {text!r}.")
+    if max(ends) // t > kernel.LIMITS["cycles"]:
+        raise InputError(f"--at allows at most 10^5 cycles of length {t}. Got --at {text!r}.")
     return ends
 
 
