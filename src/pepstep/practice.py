@@ -45,6 +45,7 @@ minimization: a novel approach", Math. Program. 145, 2014.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import math
@@ -54,9 +55,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .errors import InputError
 from .schedules import Schedule, parse_schedule, parse_steps
+from .stacks import Stack, parse_stack, run_stack
 
 __all__ = [
     "SmoothProblem",
@@ -79,7 +82,22 @@ __all__ = [
     "pep_value",
     "plot_practice",
     "GTOL_REFERENCE",
+    "StackMethod",
+    "run_stack_on",
+    "LearnedBound",
+    "learned_bounds",
+    "MLPProblem",
+    "MinibatchProblem",
+    "mlp_digits",
+    "load_objective",
+    "parse_problem_spec",
+    "problem_names",
+    "gradient_oracle",
 ]
+
+#: BLAS threads of a run: the shipped problems' products are small (at most 1797 x 64), and
+#: on this 2-core machine one thread ran the MLP's matrix products 20x faster than two.
+RUN_BLAS_THREADS = 1
 
 #: Gradient norm (relative to ``|grad f(x0)|``) the reference solve must reach; with
 #: strong convexity ``mu`` the error in ``f*`` is at most ``|grad f|^2 / (2 mu)``.
@@ -110,6 +128,11 @@ class SmoothProblem:
         A minimizer (the one nearest to ``x0`` if there are several), when known.
     description : str
         One line: the data, the model, the solve that gave ``f_star``.
+    sample_grad : callable or None
+        ``sample_grad(x, rows)``: the gradient of the mean loss over the data rows ``rows``
+        (the mini-batch gradient; ``None`` for a function that is not a sum over samples).
+    num_samples : int
+        Number of data rows (0 without ``sample_grad``).
     """
 
     name: str
@@ -120,6 +143,11 @@ class SmoothProblem:
     f_star: float
     x_star: np.ndarray | None = None
     description: str = ""
+    sample_grad: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    num_samples: int = 0
+
+    #: Why no PEP bound applies to a run on this problem (``None``: it does).
+    pep_note = None
 
     def __post_init__(self) -> None:
         if not (isinstance(self.L, (int, float)) and math.isfinite(self.L) and self.L > 0):
@@ -225,6 +253,10 @@ def least_squares(A, b, name: str = "least_squares:custom", x0=None) -> SmoothPr
     def grad(x):
         return A.T @ (A @ x - b) / m
 
+    def sample_grad(x, rows):
+        Ar = A[rows]
+        return Ar.T @ (Ar @ x - b[rows]) / len(rows)
+
     # the minimizer nearest to x0: x0 + argmin-norm of |A d - (b - A x0)|
     xs = x0 + np.linalg.lstsq(A, b - A @ x0, rcond=None)[0]
     _verify_stationary(grad, xs, x0, name)
@@ -237,6 +269,8 @@ def least_squares(A, b, name: str = "least_squares:custom", x0=None) -> SmoothPr
         f(xs),
         xs,
         f"least squares |Ax-b|^2/(2m), A {m}x{n}, x* by lstsq",
+        sample_grad,
+        m,
     )
 
 
@@ -265,6 +299,10 @@ def logistic_regression(A, y, reg: float, name: str = "logistic:custom", x0=None
         s = _sigmoid(-(Ay @ x))  # = 1 - sigmoid(y a.x)
         return -(Ay.T @ s) / m + reg * x
 
+    def sample_grad(x, rows):
+        Ar = Ay[rows]
+        return -(Ar.T @ _sigmoid(-(Ar @ x))) / len(rows) + reg * x
+
     def hess(x):
         s = _sigmoid(Ay @ x)
         return (A.T * (s * (1 - s))) @ A / m + reg * np.eye(n)
@@ -279,6 +317,8 @@ def logistic_regression(A, y, reg: float, name: str = "logistic:custom", x0=None
         f(xs),
         xs,
         f"logistic regression, reg={reg:g}, A {m}x{n}, x* by L-BFGS + Newton (|grad| = {gn:.1e})",
+        sample_grad,
+        m,
     )
 
 
@@ -349,6 +389,10 @@ def huber_regression(
         r = A @ x - b
         return A.T @ np.clip(r, -delta, delta) / m
 
+    def sample_grad(x, rows):
+        Ar = A[rows]
+        return Ar.T @ np.clip(Ar @ x - b[rows], -delta, delta) / len(rows)
+
     def hess(x):
         w = (np.abs(A @ x - b) < delta).astype(float)
         return (A.T * w) @ A / m
@@ -364,6 +408,8 @@ def huber_regression(
         xs,
         f"Huber regression delta={delta:g}, A {m}x{n} (seed {seed}), x0 at distance "
         f"{shift:g} from x_true, x* by L-BFGS + Newton (|grad| = {gn:.1e})",
+        sample_grad,
+        m,
     )
 
 
@@ -457,10 +503,229 @@ def _load_with_dir(spec: str, cache_dir: Path) -> SmoothProblem:
             if str(z["key"]) == key:
                 xs = z["x_star"]
                 _verify_stationary(p.grad, xs, p.x0, spec)
-                return SmoothProblem(p.name, p.f, p.grad, p.L, p.x0, p.f(xs), xs, p.description)
+                return dataclasses.replace(p, f_star=p.f(xs), x_star=xs)
     if p.x_star is not None:
         np.savez(path, key=key, x_star=p.x_star)
     return p
+
+
+# --------------------------------------------------------------------------- other objectives
+
+#: Hidden units of ``mlp:digits``.
+MLP_HIDDEN = 32
+#: Most rows per mini-batch a spec may ask for (the largest shipped data set has 1797 rows).
+MAX_BATCH = 100_000
+
+
+@dataclass(frozen=True, eq=False)
+class MLPProblem:
+    """A small multilayer perceptron on scikit-learn's digits: nonconvex, no known ``L``.
+
+    ``f(x)`` is the mean softmax cross-entropy of a ``64 - H - 10`` network with ``tanh``
+    hidden units (``H = MLP_HIDDEN``) on the 1797 digits images (pixels standardized), ``x`` its
+    weights and biases flattened (2410 numbers for H = 32), ``x0`` a seeded Glorot-style start.
+    There is no ``f*``, no ``x*`` and no smoothness constant: no PEP bound applies
+    (:attr:`pep_note`).
+
+    Attributes
+    ----------
+    name, description : str
+    f, grad, sample_grad : callable
+        As in :class:`SmoothProblem` (``grad`` by backpropagation).
+    x0 : ndarray
+    num_samples : int
+    """
+
+    name: str
+    f: Callable[[np.ndarray], float]
+    grad: Callable[[np.ndarray], np.ndarray]
+    sample_grad: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    x0: np.ndarray
+    num_samples: int
+    description: str = ""
+
+    L = None
+    f_star = None
+    x_star = None
+    R = None
+    pep_note = "no PEP bound: nonconvex, L unknown"
+
+    @property
+    def dim(self) -> int:
+        return int(self.x0.size)
+
+
+def mlp_digits(hidden: int = MLP_HIDDEN, seed: int = 0) -> MLPProblem:
+    """The ``mlp:digits`` problem (:class:`MLPProblem`)."""
+    X, t = _sklearn_data("digits")
+    X = _standardize(X)
+    Y = np.eye(10)[t.astype(int)]
+    m, d = X.shape
+    shapes = [(d, hidden), (hidden,), (hidden, 10), (10,)]
+    sizes = [int(np.prod(sh)) for sh in shapes]
+    cuts = np.cumsum(sizes)[:-1]
+    rng = np.random.default_rng(seed)
+    x0 = np.concatenate(
+        [
+            rng.standard_normal(sizes[0]) / math.sqrt(d),
+            np.zeros(hidden),
+            rng.standard_normal(sizes[2]) / math.sqrt(hidden),
+            np.zeros(10),
+        ]
+    )
+
+    def unpack(x):
+        W1, b1, W2, b2 = np.split(x, cuts)
+        return W1.reshape(shapes[0]), b1, W2.reshape(shapes[2]), b2
+
+    last: dict = {}  # the full-batch forward pass at the last x, reused by grad(x) after f(x)
+
+    def forward(x, rows):
+        if rows is None and "x" in last and np.array_equal(last["x"], x):
+            return last["fwd"]
+        W1, b1, W2, b2 = unpack(x)
+        Xr, Yr = (X, Y) if rows is None else (X[rows], Y[rows])
+        H = np.tanh(Xr @ W1 + b1)
+        Z = H @ W2 + b2
+        Z = Z - Z.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(Z).sum(axis=1))
+        fwd = (W2, Xr, Yr, H, Z, lse, float(np.mean(lse - (Z * Yr).sum(axis=1))))
+        if rows is None:
+            last.update(x=x.copy(), fwd=fwd)
+        return fwd
+
+    def loss_grad(x, rows, want_grad):
+        W2, Xr, Yr, H, Z, lse, loss = forward(x, rows)
+        if not want_grad:
+            return loss, None
+        P = np.exp(Z - lse[:, None])
+        dZ = (P - Yr) / Xr.shape[0]
+        dH = (dZ @ W2.T) * (1 - H * H)
+        return loss, np.concatenate([(Xr.T @ dH).ravel(), dH.sum(0), (H.T @ dZ).ravel(), dZ.sum(0)])
+
+    return MLPProblem(
+        "mlp:digits",
+        lambda x: loss_grad(x, None, False)[0],
+        lambda x: loss_grad(x, None, True)[1],
+        lambda x, rows: loss_grad(x, rows, True)[1],
+        x0,
+        m,
+        f"MLP 64-{hidden}-10 (tanh, softmax cross-entropy) on digits ({m} images), "
+        f"{x0.size} weights, seeded start {seed}",
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class MinibatchProblem:
+    """A problem whose optimizers see mini-batch gradients: ``batch`` rows drawn per iteration.
+
+    The rows of iteration ``k`` are drawn without replacement by ``default_rng(seed)``, fresh for
+    each run (:meth:`oracle`), so two runs see the same batches. The recorded loss is the full
+    ``f``. A stochastic run is not gradient descent on ``f``: no PEP bound applies.
+    """
+
+    base: SmoothProblem | MLPProblem
+    batch: int
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.base.sample_grad is None:
+            raise InputError(
+                f"The problem {self.base.name!r} is not a sum over samples: it has no mini-batches."
+            )
+        if not 1 <= self.batch <= self.base.num_samples:
+            raise InputError(
+                f"The batch size must be in [1, {self.base.num_samples}] for {self.base.name!r}. "
+                f"Got batch={self.batch}."
+            )
+
+    def __getattr__(self, name):
+        if name in ("f", "grad", "L", "x0", "f_star", "x_star", "R", "dim", "num_samples", "sample_grad"):
+            return getattr(self.base, name)
+        raise AttributeError(name)
+
+    @property
+    def name(self) -> str:
+        return f"{self.base.name}@batch={self.batch},seed={self.seed}"
+
+    @property
+    def description(self) -> str:
+        return f"{self.base.description}; mini-batches of {self.batch} rows (seed {self.seed})"
+
+    @property
+    def pep_note(self) -> str:
+        return f"no PEP bound: stochastic gradients (mini-batches of {self.batch})"
+
+    def oracle(self) -> Callable[[np.ndarray, int], np.ndarray]:
+        rng = np.random.default_rng(self.seed)
+        m, b, sg = self.base.num_samples, self.batch, self.base.sample_grad
+        return lambda x, k: sg(x, rng.choice(m, b, replace=False))
+
+
+def _full_oracle(problem):
+    grad = problem.grad
+    return lambda x, k: grad(x)
+
+
+def gradient_oracle(problem) -> Callable[[np.ndarray, int], np.ndarray]:
+    """``g(x, k)``: the gradient a run sees at iteration ``k`` (mini-batch or full)."""
+    return problem.oracle() if isinstance(problem, MinibatchProblem) else _full_oracle(problem)
+
+
+#: Problems beyond :data:`PROBLEMS` (they have no PEP bound).
+OTHER_PROBLEMS = {"mlp:digits": "MLP 64-32-10 on digits (nonconvex, L unknown)"}
+
+
+def problem_names() -> list[str]:
+    """Every problem :func:`load_objective` knows (each also as ``NAME@batch=B[,seed=S]``)."""
+    return [*PROBLEMS, *OTHER_PROBLEMS]
+
+
+def parse_problem_spec(spec: str) -> tuple[str, int | None, int]:
+    """``NAME[@batch=B[,seed=S]]`` -> ``(NAME, B or None, S)``; validated, nothing loaded."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise InputError(f"The problem must be a name such as 'logistic:digits'. Got {spec!r}.")
+    name, at, rest = spec.strip().partition("@")
+    if name not in PROBLEMS and name not in OTHER_PROBLEMS:
+        raise InputError(
+            f"Unknown problem {name!r}; known: {', '.join(problem_names())} (each also NAME@batch=B,seed=S)."
+        )
+    if not at:
+        return name, None, 0
+    opts: dict[str, int] = {}
+    for part in rest.split(","):
+        key, eq, val = part.partition("=")
+        key = key.strip()
+        if not eq or key not in ("batch", "seed") or key in opts:
+            raise InputError(
+                f"Bad mini-batch option {part.strip()!r} in {spec!r}; write NAME@batch=B[,seed=S]."
+            )
+        try:
+            opts[key] = int(val)
+        except ValueError:
+            raise InputError(f"The {key!r} must be an integer. Got {val.strip()!r} in {spec!r}.") from None
+    if "batch" not in opts:
+        raise InputError(f"A mini-batch problem is written NAME@batch=B[,seed=S]. Got {spec!r}.")
+    if not 1 <= opts["batch"] <= MAX_BATCH:
+        raise InputError(
+            f"The batch size must be in [1, {MAX_BATCH}]. Got batch={opts['batch']} in {spec!r}."
+        )
+    if not 0 <= opts.get("seed", 0) < 2**63:
+        raise InputError(f"The seed must be in [0, 2^63). Got seed={opts['seed']} in {spec!r}.")
+    return name, opts["batch"], opts.get("seed", 0)
+
+
+def load_objective(spec: str, cache_dir=None):
+    """A problem by spec: a shipped convex one (:func:`load_problem`), ``mlp:digits``, or either
+    as ``NAME@batch=B[,seed=S]`` (:class:`MinibatchProblem`)."""
+    name, batch, seed = parse_problem_spec(spec)
+    base = _mlp_cached() if name in OTHER_PROBLEMS else load_problem(name, cache_dir)
+    return base if batch is None else MinibatchProblem(base, batch, seed)
+
+
+@functools.cache
+def _mlp_cached() -> MLPProblem:
+    return mlp_digits()
 
 
 # --------------------------------------------------------------------------- runners
@@ -485,6 +750,12 @@ class Trace:
         Normalized steps used, ``h_k = L alpha_k``.
     seconds : float
         Wall time of the run.
+    is_schedule : bool
+        Whether the run *is* gradient descent ``x_{k+1} = x_k - (h_k / L) grad f(x_k)`` with
+        the recorded ``steps`` on the problem's ``f`` (full gradients, plain gradient steps at
+        the bottom), so that the exact worst case of ``steps[:N]`` bounds ``f_gap[N]``.
+    final_hyper : tuple of dict
+        For a stack, every level's hyperparameters after the run (user values).
     """
 
     method: str
@@ -493,6 +764,8 @@ class Trace:
     grad_norm: np.ndarray
     steps: np.ndarray
     seconds: float
+    is_schedule: bool = False
+    final_hyper: tuple = ()
 
     def __post_init__(self) -> None:
         for name in ("f_gap", "grad_norm", "steps"):
@@ -517,19 +790,31 @@ def _check_iters(iters) -> int:
 
 def _gd_loop(problem: SmoothProblem, iters: int, next_step, progress) -> tuple:
     """Shared loop: ``x_{k+1} = x_k - (h_k / L) g_k`` with ``h_k = next_step(k, g_k)``."""
+    with threadpool_limits(limits=RUN_BLAS_THREADS, user_api="blas"):
+        return _gd_loop_body(problem, iters, next_step, progress)
+
+
+def _gd_loop_body(problem, iters, next_step, progress) -> tuple:
     gaps = np.full(iters + 1, np.inf)
     gnorms = np.full(iters + 1, np.inf)
     steps = np.full(iters, np.nan)
     x = problem.x0.copy()
+    if problem.L is None:
+        raise InputError(
+            f"Schedule and hypergradient steps are h/L, and {problem.name!r} has no known L; run a stack, "
+            "e.g. stack:sgd(alpha=0.1)."
+        )
+    oracle = gradient_oracle(problem)
+    stochastic = isinstance(problem, MinibatchProblem)
     start = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for k in range(iters + 1):
             fx = problem.f(x)
             if not math.isfinite(fx):
                 break
-            g = problem.grad(x)
+            g = oracle(x, k)
             gaps[k] = fx - problem.f_star
-            gnorms[k] = float(np.linalg.norm(g))
+            gnorms[k] = float(np.linalg.norm(problem.grad(x) if stochastic else g))
             if k == iters:
                 break
             h = next_step(k, g)
@@ -577,7 +862,8 @@ def run_schedule(
     iters = _check_iters(iters)
     h = np.asarray(schedule.steps)
     gaps, gn, steps, sec = _gd_loop(problem, iters, lambda k, g: h[k % h.size], progress)
-    return Trace(label or schedule.name, problem.name, gaps, gn, steps, sec)
+    full = not isinstance(problem, MinibatchProblem)
+    return Trace(label or schedule.name, problem.name, gaps, gn, steps, sec, full)
 
 
 def run_hypergradient(
@@ -668,7 +954,8 @@ def run_hypergradient(
         return h[0]
 
     gaps, gn, steps, sec = _gd_loop(problem, iters, next_step, progress)
-    return Trace(f"hypergradient:depth={K}", problem.name, gaps, gn, steps, sec)
+    full = not isinstance(problem, MinibatchProblem)
+    return Trace(f"hypergradient:depth={K}", problem.name, gaps, gn, steps, sec, full)
 
 
 # --------------------------------------------------------------------------- methods (CLI specs)
@@ -692,6 +979,14 @@ class HypergradientMethod:
     label: str = "hypergradient"
 
 
+@dataclass(frozen=True)
+class StackMethod:
+    """A stack of hyperoptimizers (:mod:`pepstep.stacks`), hyperparameters in raw units."""
+
+    stack: Stack
+    label: str
+
+
 #: Deepest hypergradient stack :func:`parse_method` accepts.
 MAX_HYPER_DEPTH = 1000
 
@@ -700,8 +995,9 @@ def parse_method(text: str) -> ScheduleMethod | HypergradientMethod:
     """Parse a method spec.
 
     Forms: ``constant:H`` (the step ``H`` forever), ``constant:H:N``, ``silver:N``,
-    ``pattern:FILE:REPEATS`` (:func:`~pepstep.schedules.parse_schedule`), ``steps:H1,H2,...``
-    and ``hypergradient:depth=K[,alpha=A][,kappa=C]``.
+    ``pattern:FILE:REPEATS`` (:func:`~pepstep.schedules.parse_schedule`), ``steps:H1,H2,...``,
+    ``hypergradient:depth=K[,alpha=A][,kappa=C]`` and ``stack:LEVEL/LEVEL/...``
+    (:func:`~pepstep.stacks.parse_stack`).
 
     Examples
     --------
@@ -716,6 +1012,9 @@ def parse_method(text: str) -> ScheduleMethod | HypergradientMethod:
     kind, _, rest = text.partition(":")
     if kind == "hypergradient":
         return _parse_hypergradient(text, rest)
+    if kind == "stack":
+        stack = parse_stack(text)
+        return StackMethod(stack, stack.label)
     if kind == "steps":
         return ScheduleMethod(parse_steps(rest), text)
     if kind == "constant" and rest and ":" not in rest:
@@ -729,7 +1028,7 @@ def parse_method(text: str) -> ScheduleMethod | HypergradientMethod:
     if kind not in ("constant", "silver", "pattern"):
         raise InputError(
             f"Unknown schedule {kind!r} in {text!r}; use constant:H[:N], silver:N, pattern:FILE:REPEATS, "
-            "steps:H1,H2,... or hypergradient:depth=K[,alpha=A,kappa=C]."
+            "steps:H1,H2,..., hypergradient:depth=K[,alpha=A,kappa=C] or stack:NAME(...)/NAME(...)."
         )
     return ScheduleMethod(parse_schedule(text), text)
 
@@ -769,12 +1068,69 @@ def _parse_hypergradient(text: str, rest: str) -> HypergradientMethod:
     return HypergradientMethod(label=text, **values)
 
 
+def run_stack_on(problem, stack: Stack, iters: int, *, normalized: bool = False, progress=None) -> Trace:
+    """Run a stack (:func:`pepstep.stacks.run_stack`) on a problem; a :class:`Trace`.
+
+    Hyperparameters are in the problem's raw units (``x - alpha g``), as in the paper; the
+    trace's ``steps`` are ``h_k = L alpha_k`` when ``L`` is known (``alpha_k`` otherwise).
+    ``normalized=True`` runs the stack in the dimensionless units of
+    :func:`run_hypergradient`: on ``phi(y) = s f(y / c)`` with ``c = L / |g_0|`` and
+    ``s = L / |g_0|^2`` (``g_0 = grad f(x_0)``), where a bottom step ``y - a grad phi(y)`` is
+    ``x - (a / L) grad f(x)``: ``hypergradient:depth=K,alpha=A,kappa=C`` is then the stack
+    ``sgd(A)/sgd(C)/.../sgd(C)`` of height ``K`` (``sgd(C)`` for ``K = 0``).
+    """
+    with threadpool_limits(limits=RUN_BLAS_THREADS, user_api="blas"):
+        return _run_stack_on(problem, stack, iters, normalized, progress)
+
+
+def _run_stack_on(problem, stack, iters, normalized, progress) -> Trace:
+    oracle = gradient_oracle(problem)
+    f_star = 0.0 if problem.f_star is None else problem.f_star
+    stochastic = isinstance(problem, MinibatchProblem)
+    if normalized:
+        if problem.L is None:
+            raise InputError(f"Normalized units need L, and {problem.name!r} has no known L.")
+        g0 = float(np.linalg.norm(problem.grad(problem.x0)))
+        c, sc = problem.L / g0, problem.L / g0**2
+        tr = run_stack(
+            stack,
+            lambda y: problem.f(y / c),
+            lambda y, k: (sc / c) * oracle(y / c, k),
+            c * problem.x0,
+            iters,
+            f_star=f_star,
+            full_grad=lambda y: problem.grad(y / c),
+            progress=progress,
+        )
+        steps = tr.alphas
+    else:
+        tr = run_stack(
+            stack,
+            problem.f,
+            oracle,
+            problem.x0,
+            iters,
+            f_star=f_star,
+            full_grad=problem.grad if stochastic else None,
+            progress=progress,
+        )
+        steps = tr.alphas if problem.L is None else problem.L * tr.alphas
+    schedule_run = stack.bottom_is_sgd and not stochastic and problem.pep_note is None
+    return Trace(
+        tr.label, problem.name, tr.values, tr.grad_norm, steps, tr.seconds, schedule_run, tr.final_hyper
+    )
+
+
 def run_method(problem: SmoothProblem, method, iters: int, *, progress=None) -> Trace:
     """Run a parsed method (:func:`parse_method`) for ``iters`` iterations."""
+    if isinstance(method, StackMethod):
+        return dataclasses.replace(
+            run_stack_on(problem, method.stack, iters, progress=progress), method=method.label
+        )
     if isinstance(method, ScheduleMethod):
         return run_schedule(problem, method.schedule, iters, label=method.label, progress=progress)
     t = run_hypergradient(problem, method.depth, iters, method.alpha0, method.hyper_step, progress=progress)
-    return Trace(method.label, t.problem, t.f_gap, t.grad_norm, t.steps, t.seconds)
+    return dataclasses.replace(t, method=method.label)
 
 
 # --------------------------------------------------------------------------- PEP bounds
@@ -837,6 +1193,72 @@ def schedule_bounds(
         steps = tuple(schedule.steps[k % n] for k in range(N))
         w = pep_value(steps, solver)
         out.append(Bound(N, w, w * scale))
+    return out
+
+
+@dataclass(frozen=True)
+class LearnedBound:
+    """The exact worst case of the steps a run actually took (a learned schedule).
+
+    Attributes
+    ----------
+    N : int
+        The first ``N`` realized steps ``h_0..h_{N-1}``.
+    status : str
+        ``optimal`` (the solve passed pepstep's re-check), another solver status, or
+        ``not a schedule`` (a realized step was not finite and > 0: no PEP of gradient descent).
+    normalized, value : float or None
+        ``w(h_0..h_{N-1})`` and ``w L |x_0 - x*|^2``; ``None`` unless ``status`` is ``optimal``.
+    observed : float
+        ``f(x_N) - f*`` of the run, which can never exceed ``value``.
+    max_step : float
+        The largest of the ``N`` steps (a long step is ``h > 2``).
+    """
+
+    N: int
+    status: str
+    normalized: float | None
+    value: float | None
+    observed: float
+    max_step: float
+
+
+@functools.lru_cache(maxsize=4096)
+def _worst_case_status(steps: tuple, solver: str) -> tuple[str, float | None]:
+    from .pep import Problem
+    from .solve import worst_case
+
+    wc = worst_case(Problem(Schedule(steps)), solver, throw=False)
+    return wc.status.value, (wc.normalized_value if wc.ok else None)
+
+
+def learned_bounds(problem, trace: Trace, checkpoints, solver: str = "clarabel") -> list[LearnedBound]:
+    """Exact worst cases of a run's realized steps at ``N`` in ``checkpoints`` (``N <= iters``).
+
+    Only for a run that *is* gradient descent with its recorded steps on the problem's ``f``
+    (:attr:`Trace.is_schedule`: full gradients, plain gradient steps at the bottom, a convex
+    problem with known ``L`` and ``x*``): then ``f(x_N) - f* <= w(h_0..h_{N-1}) L |x_0 - x*|^2``.
+    The worst case is reported only when the solve's status is ``optimal``.
+    """
+    if not trace.is_schedule or problem.x_star is None:
+        raise InputError(
+            f"The run {trace.method!r} on {problem.name!r} is not gradient descent with its steps on f: "
+            + (problem.pep_note or "its bottom level is not plain full-batch gradient descent")
+            + "."
+        )
+    scale = problem.L * problem.R**2
+    out = []
+    for N in checkpoints:
+        if N > trace.iters:
+            continue
+        h = trace.steps[:N]
+        observed = float(trace.f_gap[N])
+        top = float(np.max(h)) if np.all(np.isfinite(h)) else float("nan")
+        if not (np.all(np.isfinite(h)) and np.all(h > 0)):
+            out.append(LearnedBound(N, "not a schedule", None, None, observed, top))
+            continue
+        status, w = _worst_case_status(tuple(float(v) for v in h), solver)
+        out.append(LearnedBound(N, status, w, None if w is None else w * scale, observed, top))
     return out
 
 
