@@ -672,6 +672,9 @@ def gradient_oracle(problem) -> Callable[[np.ndarray, int], np.ndarray]:
     return problem.oracle() if isinstance(problem, MinibatchProblem) else _full_oracle(problem)
 
 
+#: Shipped problems that are not sums over data rows (no mini-batch variant).
+NO_SAMPLES = frozenset({"quadratic:spectrum"})
+
 #: Problems beyond :data:`PROBLEMS` (they have no PEP bound).
 OTHER_PROBLEMS = {"mlp:digits": "MLP 64-32-10 on digits (nonconvex, L unknown)"}
 
@@ -704,6 +707,10 @@ def parse_problem_spec(spec: str) -> tuple[str, int | None, int]:
             opts[key] = int(val)
         except ValueError:
             raise InputError(f"The {key!r} must be an integer. Got {val.strip()!r} in {spec!r}.") from None
+    if name in NO_SAMPLES:
+        raise InputError(
+            f"The problem {name!r} is not a sum over samples: it has no mini-batches ({spec!r})."
+        )
     if "batch" not in opts:
         raise InputError(f"A mini-batch problem is written NAME@batch=B[,seed=S]. Got {spec!r}.")
     if not 1 <= opts["batch"] <= MAX_BATCH:
@@ -1281,12 +1288,12 @@ def plot_practice(problem: SmoothProblem, traces, bounds: dict, path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    floor = max(1e-15, 1e-12 * abs(problem.f_star))
-    fixed = [t for t in traces if not t.method.startswith("hypergradient")]
-    adaptive = [t for t in traces if t.method.startswith("hypergradient")]
+    floor = max(1e-15, 1e-12 * abs(problem.f_star or 0.0))
+    adaptive = [t for t in traces if t.method.startswith(("hypergradient", "stack:"))]
+    fixed = [t for t in traces if t not in adaptive]
     panels = [(fixed, "fixed schedules, with their PEP worst case (v)")]
     if adaptive:
-        panels.append((adaptive, "adaptive step sizes (hypergradient)"))
+        panels.append((adaptive, "adaptive (hypergradient stacks), v: worst case of the realized steps"))
     panels = [(ts, title) for ts, title in panels if ts]
     fig, axes = plt.subplots(
         1, len(panels), figsize=(7.0 * len(panels), 6.2), layout="constrained", sharey=True, squeeze=False
@@ -1327,11 +1334,16 @@ def plot_practice(problem: SmoothProblem, traces, bounds: dict, path) -> None:
         ax.set_title(title, fontsize=10)
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=7.5, loc="lower left")
-    axes[0, 0].set_ylabel("f(x_k) - f*  [units of f]")
-    fig.suptitle(
-        f"{problem.name}:  L = {problem.L:.4g},  |x_0 - x*| = {problem.R:.3g},  f* = {problem.f_star:.6g}",
-        fontsize=11,
-    )
+    if problem.f_star is None:
+        axes[0, 0].set_ylabel("f(x_k)  [units of f]")
+        fig.suptitle(f"{problem.name}:  {problem.pep_note}", fontsize=11)
+    else:
+        axes[0, 0].set_ylabel("f(x_k) - f*  [units of f]")
+        fig.suptitle(
+            f"{problem.name}:  L = {problem.L:.4g},  |x_0 - x*| = {problem.R:.3g},  f* = {problem.f_star:.6g}"
+            + (f"  ({problem.pep_note})" if problem.pep_note else ""),
+            fontsize=11,
+        )
     caption = (
         "Figure: gradient descent x_{k+1} = x_k - (h_k/L) grad f(x_k) on this problem. Markers v: the exact "
         "PEP worst case of the schedule's first N steps, w(h_0..h_{N-1}) L |x_0 - x*|^2, a guaranteed "
