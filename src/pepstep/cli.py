@@ -75,7 +75,40 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _summary(name: str) -> str | None:
+    """The ``help=`` string a command module passes to ``add_parser``, read from its source.
+
+    Reading it (with :mod:`ast`) rather than importing the module keeps ``pepstep --help``
+    and every command's start from importing every other command's library (numpy, scipy,
+    the solvers). ``None`` when the source does not state it as a literal.
+    """
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(f"pepstep.commands.{name}")
+    try:
+        with open(spec.origin, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+    except (OSError, SyntaxError, TypeError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_parser":
+            for kw in node.keywords:
+                if (
+                    kw.arg == "help"
+                    and isinstance(kw.value, ast.Constant)
+                    and isinstance(kw.value.value, str)
+                ):
+                    return kw.value.value
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``only``, that command's parser in full and the others as stubs.
+
+    A stub has the command's name and one-line help (so ``pepstep --help`` lists every
+    command and a mistyped one gets argparse's usual message) without importing its module.
+    """
     parser = _Parser(
         prog="pepstep",
         description="Exact worst cases, certificates and optimal step sizes for gradient descent.",
@@ -85,12 +118,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pepstep {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in COMMANDS:
-        importlib.import_module(f"pepstep.commands.{name}").register(sub)
+        summary = None if only is None or name == only else _summary(name)
+        if summary is None:
+            importlib.import_module(f"pepstep.commands.{name}").register(sub)
+        else:
+            sub.add_parser(name, help=summary)
     return parser
 
 
+def _command_named(argv: list[str]) -> str:
+    """The subcommand ``argv`` names (its first word that is not an option), or ``""``."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else ""
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=_command_named(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version, or a one-line usage error

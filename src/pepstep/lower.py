@@ -40,7 +40,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from .classes import InitialCondition, Measure
 from .pep import Problem
@@ -123,6 +122,8 @@ def _best(ratio, grid: np.ndarray, log: bool):
     best_p, best_v = float(grid[i]), float(vals[i])
     a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
     if b > a:
+        from scipy.optimize import minimize_scalar  # lazily: scipy.optimize takes 0.3 s to import
+
         to_p = np.exp if log else (lambda u: u)
         lo, hi = (np.log(a), np.log(b)) if log else (a, b)
         res = minimize_scalar(
