@@ -78,7 +78,7 @@ _EXPORTS = {
     # solving
     "Status": ("solve", "Status"),
     "WorstCase": ("solve", "WorstCase"),
-    "worst_case": ("solve", "worst_case"),
+    "worst_case": ("compute", "worst_case"),
     # the function that attains a worst case
     "WorstFunction": ("worstfunction", "WorstFunction"),
     "worst_function": ("worstfunction", "worst_function"),

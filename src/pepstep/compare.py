@@ -35,9 +35,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .compute import worst_case
 from .pep import Problem
 from .schedules import Schedule, constant
-from .solve import worst_case
 
 __all__ = [
     "CLASSIC_H1_AVERAGE",

@@ -56,7 +56,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import scipy.linalg as sla
 from threadpoolctl import threadpool_limits
 
 from .classes import InitialCondition
@@ -171,6 +170,9 @@ class GenerationInfo:
         not used), attained by the function ``lower_family``.
     lower_family : str
         ``"huber"``, ``"quadratic"`` or ``""``.
+    stopped : str
+        ``"time limit"`` (the deadline came first), ``"stopped"`` (the caller's ``stop``
+        asked) or ``""``.
     round_seconds : tuple of float
         Wall time of each round (solve plus check).
     round_pairs : tuple of int
@@ -193,6 +195,7 @@ class GenerationInfo:
     closed_by: str = ""
     lower_bound: float = float("nan")
     lower_family: str = ""
+    stopped: str = ""
 
     def __repr__(self) -> str:
         return (
@@ -696,6 +699,8 @@ def _factor(H: np.ndarray):
     re-check judges. Tried and rejected (measured at constant 1.5, N = 127): a diagonal
     shift (spoils the iterates) and LU with pivoting (100 iterations, violations 3e-4).
     """
+    import scipy.linalg as sla  # lazily: only the schur route factors
+
     try:
         cf = sla.cho_factor(H, lower=True, check_finite=False)
     except (np.linalg.LinAlgError, ValueError) as exc:
@@ -793,6 +798,8 @@ def worst_case_generated(
     options: dict | None = None,
     sandwich: bool = True,
     progress=None,
+    deadline: float | None = None,
+    stop=None,
 ) -> GeneratedWorstCase:
     """Exact worst case of gradient descent by constraint generation.
 
@@ -838,6 +845,15 @@ def worst_case_generated(
         Called after each round with ``(rounds, pairs, value)``: the rounds so far, the
         working-set size of the last one and its normalized value (NaN if it failed).
         Nothing here prints; the CLI draws a bar with it.
+    deadline : float, optional
+        A ``time.perf_counter()`` time after which no new round starts (a round under way
+        finishes). The result is then not exact: its status is ``inaccurate`` and
+        ``info.stopped`` is ``"time limit"``; its dual bound still bounds the full PEP above.
+    stop : callable, optional
+        Called after each round that did not close with ``(rounds, seconds, next_pairs)``:
+        the rounds so far, the seconds since the start and the size of the next working set.
+        Returning true stops (``info.stopped`` is ``"stopped"``); the method dispatch uses it
+        to switch to the full PEP when that is predicted to be cheaper.
 
     Returns
     -------
@@ -904,7 +920,11 @@ def worst_case_generated(
     go_full = False
     out, max_rel = None, np.inf
     rounds = 0
+    stopped = ""
     for _ in range(int(max_rounds)):
+        if rounds and deadline is not None and time.perf_counter() >= deadline:
+            stopped = "time limit"
+            break
         t0 = time.perf_counter()
         solved = pairs
         if go_full:
@@ -956,6 +976,11 @@ def worst_case_generated(
         if new.size == 0:
             break
         take = batch if fixed_batch else max(P, pairs.shape[0] // 2)
+        if stop is not None and stop(
+            rounds, time.perf_counter() - start, pairs.shape[0] + min(take, new.size)
+        ):
+            stopped = "stopped"
+            break
         if solver == "auto" and pairs.shape[0] + min(take, new.size) > AUTO_FULL_FRACTION * total:
             go_full = True
             in_set[:] = True
@@ -1017,6 +1042,7 @@ def worst_case_generated(
         closed_by=closed_by,
         lower_bound=float(lower.value) if lower is not None else float("nan"),
         lower_family=lower.family if lower is not None else "",
+        stopped=stopped,
     )
     if throw and status is not Status.OPTIMAL:
         msg = failure_message(wc)

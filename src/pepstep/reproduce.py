@@ -30,9 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from ._io import write_atomic
+from .compute import worst_case
 from .errors import InputError, SolverError
 from .schedules import constant
-from .solve import RTOL_GAP, TOL_DUAL, TOL_FEAS, Status, worst_case
+from .solve import RTOL_GAP, TOL_DUAL, TOL_FEAS, Status
 from .spec import Spec, load_spec
 
 __all__ = [
@@ -260,7 +261,7 @@ def reproduce(spec, solver: str = "clarabel", *, progress=None, method: str = "a
     progress : callable, optional
         Called after each row with the :class:`RowResult`.
     method : str
-        PEP formulation of :func:`pepstep.solve.worst_case` (``auto``, ``full``, ``generate``).
+        PEP formulation of :func:`pepstep.compute.worst_case` (``auto``, ``full``, ``generate``).
 
     A spec that names its own ``solver`` or ``method`` overrides the arguments.
 

@@ -18,7 +18,7 @@ import importlib
 import importlib.metadata
 import time
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
@@ -33,12 +33,10 @@ __all__ = [
     "WorstCase",
     "problem_brief",
     "solve_pep",
-    "worst_case",
+    "solve_full",
     "RTOL_GAP",
     "TOL_FEAS",
     "TOL_DUAL",
-    "GENERATE_FROM",
-    "METHODS",
     "RESCALE_BELOW",
     "failure_message",
     "a_priori_bound",
@@ -56,18 +54,6 @@ TOL_FEAS = 1e-7
 #: Largest dual residual (least eigenvalue of the slack, identity, signs), relative to the
 #: value tau, accepted as ``optimal``: it moves the bound by about that relative amount.
 TOL_DUAL = 1e-6
-#: From this many steps, ``method="auto"`` computes the worst case by constraint generation
-#: (:mod:`pepstep.generation`), which equals the full PEP's value. Measured at N = 40 with
-#: the step-horizon working set and the lower-bound stop (one BLAS thread): constant h = 1
-#: 0.18 s against 0.82 s dense, silver 0.53 s against 1.66 s, BnB-PEP N = 50 0.55 s against
-#: 5.1 s; uniformly random steps in [0.5, 3] lose (2.2 s against 1.4 s at N = 40).
-GENERATE_FROM = 32
-#: With ``method="auto"``, a schedule this short whose constraint generation ends without an
-#: ``optimal`` answer is solved again as the full PEP (same solver): the dense solve still fits.
-AUTO_FULL_AFTER_GENERATION = 64
-#: How :func:`worst_case` computes: ``full`` all pairs in one SDP, ``generate`` constraint
-#: generation, ``auto`` generation from ``GENERATE_FROM`` steps on.
-METHODS = ("auto", "full", "generate")
 #: A normalized worst case below this whose solve failed the re-check is solved a second
 #: time with the objective divided by the first value, so that the solver's absolute
 #: tolerances do not dominate.
@@ -92,6 +78,7 @@ class Status(str, Enum):
     INACCURATE = "inaccurate"
     INFEASIBLE = "infeasible"
     UNBOUNDED = "unbounded"
+    BOUNDED = "bounded"
     FAILED = "failed"
 
     def __str__(self) -> str:
@@ -109,6 +96,9 @@ class Status(str, Enum):
             "infeasible": "the solver reports the PEP infeasible (its dual unbounded)",
             "unbounded": "the worst case is unbounded: the solver reports the dual PEP infeasible, "
             "so no finite rate holds",
+            "bounded": "the time limit came before the exact value: the worst case lies in the "
+            "interval reported (an upper bound from a dual-feasible solve, a lower bound from "
+            "an explicit function)",
             "failed": "the solver failed",
         }[self.value]
 
@@ -234,6 +224,16 @@ BACKENDS: dict[str, Backend] = {
 }
 
 
+def __getattr__(name: str):
+    # ``pepstep.solve.worst_case`` was the entry point before the method dispatch moved above
+    # this module and generation (:mod:`pepstep.compute`); the old name still resolves.
+    if name == "worst_case":
+        from .compute import worst_case
+
+        return worst_case
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def get_backend(name: str) -> Backend:
     try:
         return BACKENDS[str(name).lower()]
@@ -274,6 +274,9 @@ class WorstCase:
         ``gap`` (relative), ``primal`` and ``dual`` (largest violation), ``min_eig_slack``.
     pairs_used : int
         Number of interpolation pairs in the SDP.
+    bounds : tuple of float, optional
+        ``(lower, upper)`` in user units when ``status`` is ``bounded`` (a time limit stopped
+        the computation before the exact value); ``None`` otherwise.
 
     Notes
     -----
@@ -283,7 +286,7 @@ class WorstCase:
     Examples
     --------
     >>> from pepstep.schedules import constant
-    >>> wc = worst_case(Problem(constant(1.0, 2)))
+    >>> wc = solve_full(Problem(constant(1.0, 2)))
     >>> wc.ok, round(wc.value, 6), wc.status
     (True, 0.1, <Status.OPTIMAL: 'optimal'>)
     >>> wc  # doctest: +ELLIPSIS
@@ -306,6 +309,7 @@ class WorstCase:
     function_values: np.ndarray
     residuals: dict
     pairs_used: int
+    bounds: tuple | None = None
 
     @property
     def ok(self) -> bool:
@@ -313,6 +317,12 @@ class WorstCase:
         return self.status is Status.OPTIMAL
 
     def __repr__(self) -> str:
+        if self.bounds is not None:
+            lo, up = self.bounds
+            return (
+                f"WorstCase(bounds=[{lo:.7g}, {up:.7g}], {self.status}, N={self.problem.num_steps}, "
+                f"{problem_brief(self.problem)}, {self.solver}, {self.pairs_used} pairs, {self.seconds:.2g} s)"
+            )
         return (
             f"WorstCase(value={self.value:.7g}, {self.status}, N={self.problem.num_steps}, "
             f"{problem_brief(self.problem)}, {self.solver}, {self.pairs_used} pairs, {self.seconds:.2g} s)"
@@ -324,9 +334,14 @@ class WorstCase:
         res = ", ".join(
             f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.residuals.items()
         )
+        head = (
+            f"worst case in   [{self.bounds[0]:.12g}, {self.bounds[1]:.12g}] ({self.status}: {self.status.message})"
+            if self.bounds is not None
+            else f"worst case      {self.value:.12g} ({self.status}: {self.status.message})"
+        )
         return "\n".join(
             [
-                f"worst case      {self.value:.12g} ({self.status}: {self.status.message})",
+                head,
                 f"normalized      {self.normalized_value:.12g} (L = 1, R = 1)",
                 f"problem         {problem_brief(p)}",
                 f"schedule        {p.schedule.name}, N = {p.num_steps}",
@@ -357,82 +372,53 @@ def problem_brief(problem: Problem) -> str:
     return f"{head} {problem.measure.value} from {problem.init.value}{tail}"
 
 
-def worst_case(
+def solve_full(
     problem: Problem,
     solver: str = "clarabel",
     *,
     pairs: np.ndarray | None = None,
     throw: bool = True,
     options: dict | None = None,
-    method: str = "auto",
-    progress=None,
+    deadline: float | None = None,
 ) -> WorstCase:
-    """Exact worst case of gradient descent for ``problem``.
+    """The worst case of ``problem`` by one SDP over all interpolation pairs (or ``pairs``).
 
-    Parameters
-    ----------
-    problem : Problem
-    solver : str
-        ``clarabel`` (default), ``cvxopt``, ``scs`` or ``mosek``.
-    pairs : array (M, 2), optional
-        Restrict the interpolation pairs (gives an upper bound); all pairs by default.
-    throw : bool
-        Raise :class:`SolverError` unless the status is ``optimal`` (default); with
-        ``False`` the result is returned and its ``status`` tells.
-    options : dict, optional
-        Solver options overriding the backend's defaults.
-    method : str
-        ``full`` (all (N+2)(N+1) pairs in one SDP), ``generate`` (constraint generation:
-        a working set of pairs grown until no inequality is violated or the dual bound meets
-        an explicit function's value, so the value is the full PEP's; ``residuals`` then
-        also report ``rounds`` and ``max_violation``), or
-        ``auto`` (default): ``generate`` from ``GENERATE_FROM`` steps on (and, for a schedule
-        of at most ``AUTO_FULL_AFTER_GENERATION`` steps whose generation ends without an optimal
-        answer, the full PEP after it). With the default
-        solver, generation (``auto`` or ``generate``) picks its working-set solver by size
-        (``schur``, ``clarabel``, or one full ``scs`` solve); ``solver`` records which ran.
-
-    progress : callable, optional
-        Called after each constraint-generation round with ``(rounds, pairs, value)``; nothing
-        here prints.
+    :func:`pepstep.compute.worst_case` is the entry point (it chooses between this and
+    constraint generation); this is its ``method="full"``. The backend's retry settings,
+    a rescaled objective for small values and the a priori bound's scale for long steps are
+    tried, in that order, while the solve does not pass the re-check. With ``deadline`` (a
+    ``time.perf_counter()`` time; Clarabel only) each solve gets the time that remains and
+    no retry starts after it; a solve it stops has status ``failed`` and ``residuals``
+    ``{"stopped": "time limit"}``.
 
     Examples
     --------
     >>> from pepstep.schedules import constant
-    >>> round(worst_case(Problem(constant(1.0, 2))).value, 6)   # 1 / (4N + 2)
+    >>> round(solve_full(Problem(constant(1.0, 2))).value, 6)   # 1 / (4N + 2)
     0.1
     """
-    if method not in METHODS:
-        raise InputError(f"The 'method' must be one of {', '.join(METHODS)}. Got method={method!r}.")
-    if pairs is None and (method == "generate" or (method == "auto" and problem.num_steps >= GENERATE_FROM)):
-        from .generation import worst_case_generated  # generation builds on this module
-
-        choose = solver == "clarabel" and not options
-        gen = worst_case_generated(
-            problem, "auto" if choose else solver, throw=False, options=options, progress=progress
-        )
-        wc = gen.worst_case
-        if method == "auto" and not wc.ok and problem.num_steps <= AUTO_FULL_AFTER_GENERATION:
-            # the working-set solve did not pass the re-check (measured: Grimmer's t = 31 pattern
-            # twice, N = 62, dual residual 1.9e-6): the full PEP decides instead (46 s there)
-            full = worst_case(problem, solver, throw=False, options=options, method="full")
-            if full.ok:
-                wc = replace(full, residuals={**full.residuals, "after_generation": wc.status.value})
-        if throw and not wc.ok:
-            raise SolverError(failure_message(wc))
-        return wc
     start = time.perf_counter()
     data = build_pep(problem, pairs)
-    result = solve_pep(data, solver, options=options)
+
+    def solve(extra=None, objective_scale=1.0):
+        opts = {**(extra or {}), **(options or {})}
+        if deadline is not None:
+            opts["time_limit"] = max(deadline - time.perf_counter(), 1e-3)
+        return solve_pep(data, solver, options=opts, objective_scale=objective_scale)
+
+    def out_of_time() -> bool:
+        return deadline is not None and time.perf_counter() >= deadline
+
+    result = solve()
     for extra in get_backend(solver).retry_options:
-        if result["status"] is Status.OPTIMAL:
+        if result["status"] is Status.OPTIMAL or out_of_time():
             break
-        retry = solve_pep(data, solver, options={**extra, **(options or {})})
+        retry = solve(extra)
         if retry["status"] is Status.OPTIMAL or result["status"] is not Status.INACCURATE:
             result = retry
     v = result["value"]
-    if result["status"] is Status.INACCURATE and 0 < v < RESCALE_BELOW:
-        retry = solve_pep(data, solver, options=options, objective_scale=v)
+    if result["status"] is Status.INACCURATE and 0 < v < RESCALE_BELOW and not out_of_time():
+        retry = solve(objective_scale=v)
         if retry["status"] is Status.OPTIMAL:
             result = retry
     bound = a_priori_bound(problem)
@@ -440,15 +426,18 @@ def worst_case(
         result["status"] is not Status.OPTIMAL
         and problem.function_class.has_minimizer
         and 1.0 < bound < np.inf
+        and not out_of_time()
     ):
         # Long steps: the value can be far above 1, where the solver's absolute tolerances
         # and infeasibility tests misjudge it; solve at the scale of the a priori bound.
-        retry = solve_pep(data, solver, options=options, objective_scale=bound)
+        retry = solve(objective_scale=bound)
         if retry["status"] is Status.OPTIMAL:
             result = retry
     seconds = time.perf_counter() - start
     scale = value_scale(problem)
     status, residuals = honest_status(problem, result["status"], result["residuals"], result["value"] * scale)
+    if status is not Status.OPTIMAL and "MaxTime" in result.get("detail", ""):
+        residuals["stopped"] = "time limit"
     wc = WorstCase(
         problem=problem,
         value=result["value"] * scale,
@@ -526,9 +515,17 @@ def failure_message(wc: WorstCase) -> str:
 
 
 def solve_pep(
-    data: PEPData, solver: str = "clarabel", *, options: dict | None = None, objective_scale: float = 1.0
+    data: PEPData,
+    solver: str = "clarabel",
+    *,
+    options: dict | None = None,
+    objective_scale: float = 1.0,
+    interface: str = "direct",
 ) -> dict:
     """Solve the normalized PEP; return value, status, duals by row, Gram matrix, residuals.
+
+    Clarabel is called through its own API (:mod:`pepstep.clarabel_direct`) unless
+    ``interface="cvxpy"``; the other backends always run through cvxpy.
 
     ``objective_scale`` divides the objective before the solve (and the duals are scaled
     back after it): interior-point tolerances are partly absolute, so a worst case of
@@ -536,10 +533,19 @@ def solve_pep(
     """
     backend = get_backend(solver)
     backend.ensure_available()
+    if interface not in ("direct", "cvxpy"):
+        raise InputError(f"The 'interface' must be direct or cvxpy. Got interface={interface!r}.")
     d = data.dim
     sc = objective_scale
-    model = dual_model(data, objective_scale)
-    raw_status, detail = run_model(model.problem, backend, options)
+    direct = backend.name == "clarabel" and interface == "direct"
+    if direct:
+        from .clarabel_direct import solve_dual
+
+        raw_status, parts = solve_dual(data, {**backend.options, **(options or {})}, objective_scale)
+        detail = parts["detail"]
+    else:
+        model = dual_model(data, objective_scale)
+        raw_status, detail = run_model(model.problem, backend, options)
     if raw_status not in backend.status_table:
         raise SolverError(f"The {backend.name} solver returned an unknown status {raw_status!r}.")
     status = backend.status_table[raw_status]
@@ -557,13 +563,18 @@ def solve_pep(
     }
     if status not in (Status.OPTIMAL, Status.INACCURATE):
         return out
-    Gv = np.asarray(model.psd.dual_value, dtype=float)
-    Fv = -np.asarray(model.identity.dual_value, dtype=float).ravel()
-    lam_v = sc * np.asarray(model.lam.value, dtype=float).ravel()
-    tau_v = sc * float(model.tau.value)
-    nu_v = None if model.nu is None else sc * np.asarray(model.nu.value, dtype=float).ravel()
+    if direct:
+        Gv, Fv = parts["gram"], parts["F"]
+        lam_v, tau_v = sc * parts["lam"], sc * parts["tau"]
+        nu_v = None if parts["nu"] is None else sc * parts["nu"]
+    else:
+        Gv = np.asarray(model.psd.dual_value, dtype=float)
+        Fv = -np.asarray(model.identity.dual_value, dtype=float).ravel()
+        lam_v = sc * np.asarray(model.lam.value, dtype=float).ravel()
+        tau_v = sc * float(model.tau.value)
+        nu_v = None if model.nu is None else sc * np.asarray(model.nu.value, dtype=float).ravel()
     tv = None
-    if model.nu is not None:
+    if nu_v is not None:
         tv = float(np.min(data.min_G @ Gv.reshape(-1)))
     residuals = recheck(data, Gv, Fv, tv, lam_v, tau_v, nu_v)
     if status is Status.OPTIMAL and not residuals_ok(residuals):

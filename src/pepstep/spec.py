@@ -300,7 +300,8 @@ def load_spec(path) -> Spec:
         }
     solver = _get(data, "solver", str, path, "", None)
     method = _get(data, "method", str, path, "", None)
-    from .solve import BACKENDS, METHODS
+    from .compute import METHODS
+    from .solve import BACKENDS
 
     if solver is not None and solver not in BACKENDS:
         raise _err(path, "solver", f"must be one of {', '.join(BACKENDS)}, got {solver!r}")

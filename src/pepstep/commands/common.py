@@ -12,10 +12,11 @@ import threading
 
 from .._io import Outputs, check_distinct, check_output_path, write_atomic
 from ..classes import ClassKind, FunctionClass, InitialCondition, Measure
+from ..compute import METHODS
 from ..errors import InputError
 from ..pep import Problem
 from ..schedules import Schedule, parse_schedule, parse_steps
-from ..solve import BACKENDS, METHODS
+from ..solve import BACKENDS
 
 __all__ = [
     "add_class_arguments",
@@ -191,7 +192,7 @@ def add_method_arguments(p) -> None:
         "--method",
         default="auto",
         choices=METHODS,
-        help="auto (default: constraint generation from 32 steps on), full or generate",
+        help="auto (default: the cheaper of full and generate by a measured cost model), full or generate",
     )
     p.add_argument(
         "--exact-full",

@@ -11,7 +11,8 @@ JSON output
   | `value` | worst case in user units (L, R or Delta included); null unless status is optimal |
   | `normalized_value` | the same with L = 1 and R (Delta) = 1; null unless optimal |
   | `units` | the homogeneity factor of `value`, e.g. "L R^2" |
-  | `status` | optimal, inaccurate, infeasible, unbounded or failed (after pepstep's re-check) |
+  | `status` | optimal, inaccurate, infeasible, unbounded, bounded or failed (after pepstep's re-check) |
+  | `bounds` | [lower, upper] in user units when status is bounded (--time-limit came first), else null |
   | `solver` | the package that solved the (last) SDP: clarabel, cvxopt, scs or mosek |
   | `solver_version` | its version |
   | `formulation` | "dense" (through cvxpy) or "schur" (pepstep's low-rank Schur KKT in CVXOPT) |
@@ -43,8 +44,9 @@ import math
 import sys
 
 from ..classes import InitialCondition, Measure
-from ..generation import RTOL_SANDWICH
-from ..solve import Status, failure_message, worst_case
+from ..compute import worst_case
+from ..errors import InputError
+from ..solve import Status, failure_message
 from .common import (
     Outputs,
     add_method_arguments,
@@ -112,17 +114,32 @@ def register(sub) -> None:
         default=None,
         help="draw the worst-case function (1-D: the function; 2-D: level sets; above: a principal plane)",
     )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="S",
+        default=None,
+        help="seconds; if the exact value is not reached by then, print a certified interval "
+        "(status bounded, exit 1) instead of a value",
+    )
     add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
-def solve_with_progress(problem, solver: str, method: str, bar):
+def check_time_limit(value) -> float | None:
+    """``--time-limit``: ``None`` or a finite number of seconds > 0 (else one line, exit 2)."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise InputError(f"--time-limit must be a finite number of seconds > 0. Got --time-limit {value!r}.")
+    return value
+
+
+def solve_with_progress(problem, solver: str, method: str, bar, time_limit: float | None = None):
     """``worst_case`` of ``problem``, its constraint-generation rounds drawn on ``bar``."""
 
     def report(rounds, pairs, value):
-        bar.set_postfix_str(f"round {rounds}, {pairs} pairs, value {value:.6g}", refresh=False)
+        bar.set_postfix_str(f"round {rounds}, {pairs} pairs, value <= {value:.6g}", refresh=False)
 
-    return worst_case(problem, solver, throw=False, method=method, progress=report)
+    return worst_case(problem, solver, throw=False, method=method, progress=report, time_limit=time_limit)
 
 
 def rate_json(problem, wc, method: str) -> dict:
@@ -136,6 +153,7 @@ def rate_json(problem, wc, method: str) -> dict:
         "normalized_value": wc.normalized_value if ok else None,
         "units": units(problem),
         "status": wc.status.value,
+        "bounds": list(wc.bounds) if wc.bounds is not None else None,
         **solver_json(wc.solver, wc.solver_version),
         "method": method,
         **problem_json(problem),
@@ -149,6 +167,7 @@ def rate_json(problem, wc, method: str) -> dict:
 def run(args) -> int:
     problem = problem_from_args(args)
     method = method_from_args(args)
+    time_limit = check_time_limit(args.time_limit)
     outputs = check_outputs(args, OUTPUTS)
     drawing = outputs["worst_function"] is not None or outputs["plot"] is not None
     if drawing:
@@ -158,7 +177,7 @@ def run(args) -> int:
             "with --worst-function or --plot (the rank-reducing solves use all (N + 2)(N + 1) pairs).",
         )
     with progress_bar(args, f"rate {problem.schedule.name}", heartbeat=True) as bar:
-        wc = solve_with_progress(problem, args.solver, method, bar)
+        wc = solve_with_progress(problem, args.solver, method, bar, time_limit)
         ok = wc.status is Status.OPTIMAL
         if drawing and ok:
             bar.set_postfix_str("worst-case function", refresh=False)
@@ -166,6 +185,18 @@ def run(args) -> int:
     if args.json:
         dump_json(rate_json(problem, wc, method))
         return 0 if ok else 1
+    if wc.status is Status.BOUNDED:
+        lo, up = wc.bounds
+        print(
+            f"bounded      {fmt(lo, 7)} <= {MEASURE_TEXT[problem.measure]} worst case <= {fmt(up, 7)}"
+            f"   ({units(problem)}; the time limit of {fmt(time_limit, 6)} s came before the exact value)"
+        )
+        print(f"schedule     {problem.schedule.name}  (N = {problem.num_steps})")
+        family = wc.residuals.get("lower_family") or "no explicit function"
+        print(
+            f"how          upper: dual bound of a {wc.pairs_used}-pair working set; lower: {family} function"
+        )
+        return 1
     if not ok:
         kind = "no finite worst case" if wc.status is Status.UNBOUNDED else "solver failure"
         print(f"pepstep: {kind}: {failure_message(wc)}", file=sys.stderr)
@@ -189,6 +220,8 @@ def run(args) -> int:
         print(f"worst function written to {files}")
     closed_by = wc.residuals.get("closed_by")
     if closed_by:
+        from ..generation import RTOL_SANDWICH
+
         how = (
             f"dual bound within 1e{math.log10(RTOL_SANDWICH):.0f} of an explicit function's value "
             f"{fmt(wc.residuals['lower_bound'], digits)}"

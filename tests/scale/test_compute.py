@@ -1,0 +1,125 @@
+"""The method dispatch: the cost model's choice, anytime bounds, and the import layering."""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pepstep import Problem, Schedule, SolverError, Status, constant, silver, worst_case
+from pepstep.compute import AUTO_FULL_BELOW, choose_method, full_seconds
+from pepstep.lower import lower_bound
+from pepstep.solve import solve_full
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "pepstep"
+
+
+def perturbed_silver(n: int) -> Schedule:
+    """Silver steps times a seeded factor in [0.9, 1.1], rounded to 4 decimals (issue 20's case)."""
+    factors = np.random.default_rng(0).uniform(0.9, 1.1, n)
+    return Schedule(np.round(np.asarray(silver(n).steps) * factors, 4))
+
+
+def test_full_below_the_floor_and_generation_far_above():
+    assert choose_method(Problem(constant(1.0, AUTO_FULL_BELOW - 1))) == "full"
+    assert choose_method(Problem(silver(127))) == "generate"
+    # the full solve's predicted cost grows like t^3, t = (N + 2)(N + 3) / 2
+    assert full_seconds(63) / full_seconds(31) > 20
+
+
+def test_auto_equals_full_where_generation_does_not_close():
+    """Perturbed silver, N = 31: auto's value is the full PEP's, to the re-check's 1e-6."""
+    problem = Problem(perturbed_silver(31))
+    auto, full = worst_case(problem), solve_full(problem)
+    assert auto.ok and full.ok
+    assert abs(auto.value - full.value) <= 2e-6 * full.value
+
+
+def test_time_limit_gives_a_certified_interval():
+    """Generation stopped after its first round: lower <= exact <= upper, no value reported.
+
+    The exact value is the full PEP's (solved here); the lower end is the best explicit
+    function's value (recomputed here), the upper end the working set's dual bound.
+    """
+    problem = Problem(perturbed_silver(31))
+    wc = worst_case(problem, method="generate", time_limit=1e-3, throw=False)
+    assert wc.status is Status.BOUNDED
+    assert math.isnan(wc.value) and math.isnan(wc.normalized_value)
+    lo, up = wc.bounds
+    exact = solve_full(problem).value
+    assert lo <= exact * (1 + 1e-9) and exact <= up * (1 + 1e-6)
+    assert lo == pytest.approx(lower_bound(problem).value, rel=1e-12)
+    assert up < 10 * exact  # a real bound: the first working set's value, not the a priori one
+    with pytest.raises(SolverError, match="bounded"):
+        worst_case(problem, method="generate", time_limit=1e-3)
+
+
+def test_time_limit_does_not_change_an_exact_answer():
+    """Constant steps close in the first round: the limit changes nothing (1 / (4N + 2))."""
+    wc = worst_case(Problem(constant(1.0, 40)), time_limit=1e-3)
+    assert wc.ok and wc.bounds is None
+    assert abs(wc.value * 162 - 1) <= 1e-6
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf")])
+def test_time_limit_must_be_positive_seconds(bad):
+    with pytest.raises(Exception, match="time_limit"):
+        worst_case(Problem(constant(1.0, 2)), time_limit=bad)
+
+
+def _cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "pepstep.cli", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_cli_bounded_json():
+    steps = ",".join(f"{h:g}" for h in perturbed_silver(31).steps)
+    run = _cli("rate", "--steps", steps, "--method", "generate", "--time-limit", "0.001", "--json", "--quiet")
+    assert run.returncode == 1, run.stderr
+    out = json.loads(run.stdout)
+    assert out["status"] == "bounded" and out["value"] is None
+    lo, up = out["bounds"]
+    assert 0 < lo < up
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "nan", "inf", "soon"])
+def test_cli_bad_time_limit(bad):
+    run = _cli("rate", "--schedule", "constant:1:5", "--time-limit", bad)
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and "--time-limit" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_help_imports_no_numerical_library():
+    """``pepstep --help`` reads the commands' one-line help without importing them."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from pepstep.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out: main(['--help'])\n"
+        "assert 'rate' in out.getvalue() and 'verify' in out.getvalue()\n"
+        "print(sorted(m for m in ('numpy', 'scipy', 'cvxpy', 'clarabel') if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            names.add(node.module or "")
+    return names
+
+
+def test_solve_and_generation_do_not_import_the_dispatch():
+    """The method dispatch (compute.py) sits above both; neither imports it, solve not generation."""
+    solve, generation = _imports(SRC / "solve.py"), _imports(SRC / "generation.py")
+    assert "compute" not in solve and "compute" not in generation
+    assert "generation" not in solve
