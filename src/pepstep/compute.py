@@ -20,9 +20,10 @@ The constants were measured on the project's 2-core reference machine
 
 **Anytime answers.** With ``time_limit``, generation stops starting rounds at the deadline.
 If the exact value is not reached, the result has status ``bounded`` and
-``bounds = (lower, upper)``: ``upper`` is the last working set's dual bound (its multipliers,
-zero on the other pairs, are dual-feasible for the full PEP; the bound is widened by the
-re-checked dual residual), ``lower`` the value of the best explicit function of the class
+``bounds = (lower, upper)``: ``upper`` is the smallest dual bound of a working set whose dual
+passed the re-check (its multipliers, zero on the other pairs, are dual-feasible for the full
+PEP; the bound is widened by the re-checked dual residual), a round under way at the deadline
+being stopped (Clarabel's time limit, or the Schur route's KKT solver refusing to factor), ``lower`` the value of the best explicit function of the class
 (:func:`pepstep.lower.lower_bound`), which is a feasible point of the full PEP. ``value`` is
 NaN: a bound is never reported as the value.
 """
@@ -170,8 +171,9 @@ def worst_case(
         value being the round's upper bound; nothing here prints.
     time_limit : float, optional
         Seconds. When the exact value is not reached in time the result has status
-        ``bounded`` and ``bounds = (lower, upper)`` in user units (module notes); a round
-        under way when the time runs out finishes first. With ``method="full"`` the limit
+        ``bounded`` and ``bounds = (lower, upper)`` in user units (module notes); a solve
+        under way at the deadline is stopped within one interior-point iteration (the first
+        working set always finishes: it gives the first upper bound). With ``method="full"`` the limit
         is Clarabel's own, and a solve it stops is ``bounded`` by the explicit lower bound
         and the a priori upper bound (:func:`pepstep.solve.a_priori_bound`).
 
@@ -236,8 +238,9 @@ def _generated(problem, solver, throw, options, progress, deadline, *, auto, sta
         stop=cheaper_in_full if auto and choose and n <= AUTO_FULL_AFTER_GENERATION else None,
     )
     wc = gen.worst_case
-    if gen.info.stopped == "time limit" and not wc.ok:
-        wc = _bounded(problem, wc, upper=wc)
+    timed_out = gen.info.stopped == "time limit" or (deadline is not None and time.perf_counter() >= deadline)
+    if timed_out and not wc.ok:
+        wc = _bounded(problem, wc, upper=gen.info.upper_bound)
     elif (
         auto
         and not wc.ok
@@ -255,19 +258,19 @@ def _generated(problem, solver, throw, options, progress, deadline, *, auto, sta
     return wc
 
 
-def _bounded(problem: Problem, wc: WorstCase, upper: WorstCase | None) -> WorstCase:
-    """``wc`` as a ``bounded`` answer: the certified interval, or ``wc`` itself if none holds."""
+def _bounded(problem: Problem, wc: WorstCase, upper: float | None) -> WorstCase:
+    """``wc`` as a ``bounded`` answer: the certified interval, or ``wc`` itself if none holds.
+
+    ``upper`` is a normalized upper bound already checked (generation's best dual bound); the
+    a priori bound (:func:`pepstep.solve.a_priori_bound`) replaces it when there is none.
+    """
     from .lower import lower_bound
-    from .solve import TOL_DUAL, a_priori_bound
+    from .solve import a_priori_bound
 
     scale = value_scale(problem)
     lb = lower_bound(problem)
     lo = lb.value if lb is not None and lb.value > 0 else 0.0
-    up = math.inf
-    if upper is not None and np.isfinite(upper.tau):
-        dual = upper.residuals.get("dual", math.inf)
-        if dual <= TOL_DUAL:
-            up = float(upper.tau) * (1.0 + max(dual, 0.0))
+    up = math.inf if upper is None else float(upper)
     if not math.isfinite(up):
         up = a_priori_bound(problem)
     if not math.isfinite(up):

@@ -173,6 +173,10 @@ class GenerationInfo:
     stopped : str
         ``"time limit"`` (the deadline came first), ``"stopped"`` (the caller's ``stop``
         asked) or ``""``.
+    upper_bound : float
+        The smallest normalized dual bound of a round whose dual passed the re-check (its
+        multipliers, zero on the other pairs, are dual-feasible for the full PEP), widened by
+        that round's dual residual; ``inf`` if no round passed.
     round_seconds : tuple of float
         Wall time of each round (solve plus check).
     round_pairs : tuple of int
@@ -196,6 +200,7 @@ class GenerationInfo:
     lower_bound: float = float("nan")
     lower_family: str = ""
     stopped: str = ""
+    upper_bound: float = float("inf")
 
     def __repr__(self) -> str:
         return (
@@ -534,7 +539,11 @@ class _LowRankSDP:
 
         A = self.A
 
+        deadline = getattr(self, "deadline", None)
+
         def kktsolver(W):
+            if deadline is not None and time.perf_counter() >= deadline:
+                raise ArithmeticError("time limit")
             rti = np.asarray(W["rti"][0])
             di2 = np.asarray(W["di"]).ravel() ** 2
             Pw = rti @ rti.T
@@ -711,10 +720,16 @@ def _factor(H: np.ndarray):
 # ------------------------------------------------------------------ the loop
 
 
-def _solve_round(problem, pairs, basis, solver, scale, options):
-    """One working-set solve; a dict with status, value, gram, F, lambda, tau, residuals."""
+def _solve_round(problem, pairs, basis, solver, scale, options, deadline=None):
+    """One working-set solve; a dict with status, value, gram, F, lambda, tau, residuals.
+
+    With ``deadline`` the solve stops there: Clarabel by its own time limit, the Schur route
+    by its KKT solver refusing to factor (CVXOPT then returns its last iterate, which the
+    re-check judges).
+    """
     if solver == "schur":
         sdp = _SchurSDP(problem, pairs, basis, scale)
+        sdp.deadline = deadline
         out = sdp.solve(options)
         if out["status"] in (Status.OPTIMAL, Status.INACCURATE):
             out["residuals"] = _schur_residuals(problem, basis, sdp, out)
@@ -723,6 +738,8 @@ def _solve_round(problem, pairs, basis, solver, scale, options):
         out["solver_version"] = get_backend("cvxopt").version()
         return out
     data = build_pep(problem, pairs)
+    if deadline is not None and solver == "clarabel":
+        options = {**(options or {}), "time_limit": max(deadline - time.perf_counter(), 1e-3)}
     out = solve_pep(data, solver, options=options, objective_scale=scale)
     return out
 
@@ -846,9 +863,11 @@ def worst_case_generated(
         working-set size of the last one and its normalized value (NaN if it failed).
         Nothing here prints; the CLI draws a bar with it.
     deadline : float, optional
-        A ``time.perf_counter()`` time after which no new round starts (a round under way
-        finishes). The result is then not exact: its status is ``inaccurate`` and
-        ``info.stopped`` is ``"time limit"``; its dual bound still bounds the full PEP above.
+        A ``time.perf_counter()`` time after which no new round starts; a round under way
+        (after the first, which always finishes: it gives the first bound) is stopped within
+        one interior-point iteration. The result is then not exact: its
+        status is ``inaccurate`` and ``info.stopped`` is ``"time limit"``;
+        ``info.upper_bound`` still bounds the full PEP above.
     stop : callable, optional
         Called after each round that did not close with ``(rounds, seconds, next_pairs)``:
         the rounds so far, the seconds since the start and the size of the next working set.
@@ -921,6 +940,7 @@ def worst_case_generated(
     out, max_rel = None, np.inf
     rounds = 0
     stopped = ""
+    best_upper = np.inf
     for _ in range(int(max_rounds)):
         if rounds and deadline is not None and time.perf_counter() >= deadline:
             stopped = "time limit"
@@ -932,19 +952,19 @@ def worst_case_generated(
         else:
             used = choose_solver(n, pairs.shape[0], fc.has_minimizer) if solver == "auto" else solver
         solvers_used.append(used)
-        out = _solve_round(problem, pairs, basis, used, scale, options)
+        out = _solve_round(problem, pairs, basis, used, scale, options, deadline if rounds else None)
         if rounds == 0 and scale != 1.0 and out["status"] not in (Status.OPTIMAL, Status.INACCURATE):
             scale = 1.0  # the guess was far off (long steps: the value can exceed 1)
-            out = _solve_round(problem, pairs, basis, used, scale, options)
+            out = _solve_round(problem, pairs, basis, used, scale, options, deadline if rounds else None)
         bound = a_priori_bound(problem)
         if rounds == 0 and out["status"] not in (Status.OPTIMAL, Status.INACCURATE) and 1.0 < bound < np.inf:
-            retry = _solve_round(problem, pairs, basis, used, bound, options)  # very long steps
+            retry = _solve_round(problem, pairs, basis, used, bound, options, None)  # very long steps
             if retry["status"] in (Status.OPTIMAL, Status.INACCURATE):
                 scale, out = bound, retry
         v = out.get("value", np.nan)
         if out["status"] in (Status.OPTIMAL, Status.INACCURATE) and 0 < v < RESCALE_BELOW * scale:
             scale = v
-            out = _solve_round(problem, pairs, basis, used, scale, options)
+            out = _solve_round(problem, pairs, basis, used, scale, options, deadline if rounds else None)
         rounds += 1
         sizes.append(int(pairs.shape[0]))
         if progress is not None:
@@ -953,6 +973,10 @@ def worst_case_generated(
             secs.append(time.perf_counter() - t0)
             break
         value = out["value"]
+        dual = out.get("residuals", {}).get("dual", np.inf)
+        if dual <= TOL_DUAL and 0 <= value * (1 + dual) < best_upper:
+            # a dual-feasible working set bounds the full PEP above (zero multipliers elsewhere)
+            best_upper = value * (1 + max(dual, 0.0))
         scale = value
         Fp = np.zeros(P)
         Fp[basis.off :] = out["F"]
@@ -1043,6 +1067,7 @@ def worst_case_generated(
         lower_bound=float(lower.value) if lower is not None else float("nan"),
         lower_family=lower.family if lower is not None else "",
         stopped=stopped,
+        upper_bound=float(best_upper),
     )
     if throw and status is not Status.OPTIMAL:
         msg = failure_message(wc)

@@ -176,7 +176,8 @@ def run(args) -> int:
             MAX_WORST_FUNCTION_STEPS,
             "with --worst-function or --plot (the rank-reducing solves use all (N + 2)(N + 1) pairs).",
         )
-    with progress_bar(args, f"rate {problem.schedule.name}", heartbeat=True) as bar:
+    name = problem.schedule.name
+    with progress_bar(args, f"rate {name if len(name) <= 40 else name[:37] + '...'}", heartbeat=True) as bar:
         wc = solve_with_progress(problem, args.solver, method, bar, time_limit)
         ok = wc.status is Status.OPTIMAL
         if drawing and ok:
