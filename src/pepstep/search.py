@@ -65,7 +65,15 @@ import numpy as np
 from .cyclic import AUTO_SCHUR_FROM, certify_pattern, check_pattern
 from .errors import InputError, SolverError
 
-__all__ = ["PatternResult", "check_length", "levels_to_steps", "local_pool", "search_patterns", "max_middle"]
+__all__ = [
+    "PatternResult",
+    "check_length",
+    "levels_to_steps",
+    "local_pool",
+    "search_patterns",
+    "max_middle",
+    "refine_pattern",
+]
 
 SECTION_POINTS = 4  # evaluations per section-search round (fixed: results independent of workers)
 SECTION_TOL = 2e-3  # relative width at which a section search stops
@@ -519,3 +527,70 @@ def search_patterns(
         candidates_evaluated=counter.n,
         history=tuple(history),
     )
+
+
+#: Relative brackets of :func:`refine_pattern`'s moves: each group of positions is first raised
+#: as far as it stays straightforward, then lowered by each factor while the longest step is
+#: re-raised (a trade between a short step and the middle, which the level-tied search cannot make
+#: position by position).
+REFINE_RAISE = 1.6
+REFINE_TRADES = (0.9, 0.97)
+
+
+def refine_pattern(steps, tie: str = "palindrome", executor=None, *, passes: int = 2, counter=None) -> tuple:
+    """Coordinate moves on a pattern's positions, tied in mirror pairs or free.
+
+    The question it answers: do the best straightforward patterns have to be palindromes? With
+    ``tie="palindrome"`` the positions ``i`` and ``t - 1 - i`` move together (the pattern stays
+    a palindrome, but positions of the same level may differ); with ``tie="none"`` every
+    position moves alone, so a move can break the symmetry. The same moves from the same start
+    under both ties compare the two families fairly. Each pass raises every group as far as it
+    stays straightforward (a section search, :func:`_largest`), then, for each other group and
+    each factor of ``REFINE_TRADES``, lowers it and re-raises the group of the longest step,
+    keeping the trade when the sum grows. Returns the best pattern found (float criterion).
+
+    Examples
+    --------
+    >>> h = refine_pattern((1.5, 4.9, 1.5), passes=1)
+    >>> sum(h) >= 7.9 and h[0] == h[2]
+    True
+    """
+    if tie not in ("palindrome", "none"):
+        raise InputError(f"The 'tie' must be 'palindrome' or 'none'. Got tie={tie!r}.")
+    counter = counter or _Counter()
+    h = [float(x) for x in steps]
+    t = len(h)
+    if tie == "palindrome":
+        groups = [sorted({i, t - 1 - i}) for i in range((t + 1) // 2)]
+    else:
+        groups = [[i] for i in range(t)]
+
+    def with_group(base, group, value):
+        out = list(base)
+        for i in group:
+            out[i] = value
+        return tuple(out)
+
+    def raise_group(base, g):
+        group = groups[g]
+        v = max(base[i] for i in group)
+        best = _largest(lambda n, p: with_group(base, group, p), [(v, REFINE_RAISE * v)], executor, counter)[
+            0
+        ]
+        return list(with_group(base, group, best)) if best == best else list(base)
+
+    if not _map(executor, [tuple(h)], counter)[0]:
+        raise InputError("refine_pattern needs a straightforward start.")
+    for _ in range(int(passes)):
+        for g in range(len(groups)):
+            h = raise_group(h, g)
+        top = max(range(len(groups)), key=lambda g: h[groups[g][0]])
+        for g in range(len(groups)):
+            if g == top:
+                continue
+            for factor in REFINE_TRADES:
+                low = list(with_group(h, groups[g], factor * h[groups[g][0]]))
+                trial = raise_group(low, top)
+                if sum(trial) > sum(h) * (1 + 1e-9):
+                    h = trial
+    return tuple(h)
