@@ -136,8 +136,16 @@ def check_time_limit(value) -> float | None:
 def solve_with_progress(problem, solver: str, method: str, bar, time_limit: float | None = None):
     """``worst_case`` of ``problem``, its constraint-generation rounds drawn on ``bar``."""
 
+    lower = []  # the explicit lower bound, computed at the first round (never for a full solve)
+
     def report(rounds, pairs, value):
-        bar.set_postfix_str(f"round {rounds}, {pairs} pairs, value <= {value:.6g}", refresh=False)
+        if not lower:
+            from ..lower import lower_bound
+
+            lb = lower_bound(problem)
+            lower.append(lb.value if lb is not None else float("nan"))
+        lo = f"{lower[0]:.6g} <= " if lower[0] == lower[0] else ""
+        bar.set_postfix_str(f"round {rounds}, {pairs} pairs, {lo}value <= {value:.6g}", refresh=False)
 
     return worst_case(problem, solver, throw=False, method=method, progress=report, time_limit=time_limit)
 
