@@ -25,77 +25,65 @@ from _cases import versions, write_csv  # noqa: E402
 
 LENGTHS = (7, 15, 31)
 PASSES = {7: 2, 15: 2, 31: 1}
+#: Lengths also started from pepstep's own level-tied search (seconds at t = 7 and 15).
+SEARCH_STARTS = (7, 15)
 
 
 def main(out_dir: Path, lengths=LENGTHS) -> None:
+    from pepstep.search import search_patterns
+
+    rows, patterns = [], {}
+    for t in lengths:
+        path = ROOT / "problems" / "patterns" / f"grimmer2023_t{t}.json"
+        starts = {"Grimmer": tuple(json.loads(path.read_text())["steps"])}
+        if t in SEARCH_STARTS:
+            starts["pepstep search"] = search_patterns(t, certify=False).steps
+        for label, start in starts.items():
+            _compare(t, label, start, rows, patterns)
+    keys = list(rows[1])
+    write_csv(Path(out_dir) / "asymmetric_patterns.csv", [{k: r.get(k, "") for k in keys} for r in rows])
+    (Path(out_dir) / "asymmetric_patterns.json").write_text(json.dumps(patterns, indent=1) + "\n")
+
+
+def _row(t, label, tie, h, cert, counter, seconds) -> dict:
+    return {
+        "t": t,
+        "start": label,
+        "tie": tie,
+        "average": round(sum(h) / t, 6) if h else "",
+        "certified": (bool(cert.valid) if cert is not None else "") if h else "not straightforward",
+        "asymmetry": round(max(abs(h[i] - h[t - 1 - i]) for i in range(t)), 4) if h else "",
+        "sdps": counter.n if counter else "",
+        "seconds": round(seconds, 1) if seconds is not None else "",
+        **versions(),
+    }
+
+
+def _compare(t, label, start, rows, patterns) -> None:
+    """The start, its refinement as a palindrome and free, and the free result's mirror average."""
     from pepstep.cyclic import certify_pattern
     from pepstep.errors import InputError
     from pepstep.search import _Counter, refine_pattern
 
-    rows, patterns = [], {}
-    for t in lengths:
-        start_steps = tuple(
-            json.loads((ROOT / "problems" / "patterns" / f"grimmer2023_t{t}.json").read_text())["steps"]
-        )
-        rows.append(
-            {
-                "t": t,
-                "tie": "published",
-                "average": round(sum(start_steps) / t, 6),
-                "certified": "",
-                "asymmetry": 0.0,
-            }
-        )
-        for tie in ("palindrome", "none"):
-            counter = _Counter()
-            begin = time.perf_counter()
-            h = refine_pattern(start_steps, tie, passes=PASSES.get(t, 1), counter=counter)
-            seconds = time.perf_counter() - begin
-            cert = certify_pattern(h)
-            asym = max(abs(h[i] - h[t - 1 - i]) for i in range(t))
-            row = {
-                "t": t,
-                "tie": tie,
-                "average": round(sum(h) / t, 6),
-                "certified": bool(cert.valid),
-                "certified_average": round(float(cert.average), 6) if cert.valid else "",
-                "asymmetry": round(asym, 4),
-                "sdps": counter.n,
-                "seconds": round(seconds, 1),
-                **versions(),
-            }
-            rows.append(row)
-            patterns[f"t{t}_{tie}"] = list(h)
-            print("  ", row, flush=True)
-            if tie == "none":
-                # does the free result need its asymmetry? its mirror average, refined as a palindrome
-                sym = tuple((h[i] + h[t - 1 - i]) / 2 for i in range(t))
-                counter = _Counter()
-                begin = time.perf_counter()
-                try:
-                    hs = refine_pattern(sym, "palindrome", passes=PASSES.get(t, 1), counter=counter)
-                except InputError:
-                    hs = None  # the mirror average is not straightforward
-                row = {
-                    "t": t,
-                    "tie": "palindrome from the free result's mirror average",
-                    "average": round(sum(hs) / t, 6) if hs else "",
-                    "certified": bool(certify_pattern(hs).valid)
-                    if hs
-                    else "mirror average not straightforward",
-                    "certified_average": "",
-                    "asymmetry": 0.0,
-                    "sdps": counter.n,
-                    "seconds": round(time.perf_counter() - begin, 1),
-                    **versions(),
-                }
-                rows.append(row)
-                if hs:
-                    patterns[f"t{t}_mirror"] = list(hs)
-                print("  ", row, flush=True)
-    keys = list(rows[1])
-    write_csv(Path(out_dir) / "asymmetric_patterns.csv", [{k: r.get(k, "") for k in keys} for r in rows])
-    (Path(out_dir) / "asymmetric_patterns.json").write_text(json.dumps(patterns, indent=1) + "\n")
+    rows.append(_row(t, label, "start (level-tied palindrome)", start, None, None, None))
+    for tie, source in (("palindrome", start), ("none", start), ("mirror", None)):
+        if tie == "mirror":  # does the free result need its asymmetry?
+            free = patterns[f"t{t} {label} none"]
+            source = tuple((free[i] + free[t - 1 - i]) / 2 for i in range(t))
+        counter, begin = _Counter(), time.perf_counter()
+        try:
+            h = refine_pattern(
+                source, "palindrome" if tie == "mirror" else tie, passes=PASSES.get(t, 1), counter=counter
+            )
+        except InputError:
+            h = None  # the mirror average is not straightforward
+        seconds = time.perf_counter() - begin
+        cert = certify_pattern(h) if h else None
+        name = "palindrome from the free result's mirror average" if tie == "mirror" else tie
+        rows.append(_row(t, label, name, h, cert, counter, seconds))
+        if h:
+            patterns[f"t{t} {label} {tie}"] = list(h)
+        print("  ", rows[-1], flush=True)
 
 
 if __name__ == "__main__":
