@@ -30,12 +30,13 @@ JSON output
   | `learned[].height` | the stack's height |
   | `learned[].alpha0` | the initial step |
   | `learned[].N` | the first N realized steps |
-  | `learned[].status` | the solve's status (a worst case is given only when optimal) |
+  | `learned[].status` | the solve's status (a worst case is given only when optimal); "no guarantee" when the lower bound exceeds 1/2 (not solved); "not a schedule" for a step <= 0 |
   | `learned[].worst_case` | w(h_0..h_{N-1}), normalized (L = abs(x0 - x*) = 1); null unless optimal |
   | `learned[].observed` | f(x_N) - f* of the run over L abs(x0 - x*)^2 (never above worst_case) |
   | `learned[].max_step` | the largest of the N steps |
+  | `learned[].lower` | closed-form lower bound on the normalized worst case: max((1/2) prod (1 - h_k)^2, 1/(2 (2 sum h_k + 1))) |
   | `reference_worst_cases` | per N (keys), per schedule (silver, OBS-F, constant 1): status and normalized worst case |
-  | `long_steps` | SGD-family runs on convex problems that did not diverge: any_above_2 (a step h > 2 anywhere in the run), max_learned_step, and certified_above_2 (a step h > 2 within the first N steps of a learned schedule whose worst case is optimal) |
+  | `long_steps` | SGD-family stacks of height >= 1 on convex problems, runs that did not diverge: any_above_2 (a step h > 2 anywhere in the run), max_learned_step, from_short_start_above_2 and max_from_short_start (the same over runs whose first step L alpha0 is at most 2), certified_above_2 (a step h > 2 within the first N steps of a learned schedule whose worst case is optimal) |
   | `claim` | per "problem family": spread_by_height, diverged_by_height, decreasing (never larger one level up), taller_more_robust (tallest spread below height 0's, no more divergences) |
 """
 
@@ -170,7 +171,7 @@ def run(args) -> int:
         raise InputError(
             f"--alpha-min must be below --alpha-max. Got {args.alpha_min:g} >= {args.alpha_max:g}."
         )
-    decades = np.log10(args.alpha_max / args.alpha_min)
+    decades = float(np.log10(args.alpha_max) - np.log10(args.alpha_min))
     alphas = np.logspace(
         np.log10(args.alpha_min), np.log10(args.alpha_max), int(round(decades * args.per_decade)) + 1
     )
@@ -234,12 +235,12 @@ def _grimmer_pattern():
 
 
 def _learned_traces(result) -> dict:
-    """For the learned-steps figure: per convex problem, SGD stacks of height >= 1 at three alpha0."""
+    """For the learned-steps figure: per convex problem, SGD stacks of height >= 1 at two alpha0."""
     out = {}
     for r in result.rows:
         if r.family != "sgd" or r.height == 0 or not r.traces or not r.learned[0]:
             continue
-        for i in sorted({0, len(r.alphas) // 2, len(r.alphas) - 1}):
+        for i in sorted({0, len(r.alphas) // 2}):  # the smallest alpha0 and the middle of the grid
             t = r.traces[i]
             if np.all(np.isfinite(t.steps[:64])):
                 out[f"{r.problem} sgd height {r.height}, alpha0 {r.alphas[i]:.0e}"] = t
@@ -286,9 +287,10 @@ def _json(result, ref_wc, args) -> dict:
                         "worst_case": b.normalized,
                         "observed": b.observed / scale[r.problem],
                         "max_step": _none(b.max_step),
+                        "lower": _none(b.lower),
                     }
                 )
-    tops = [v for r in result.rows if r.learned and r.learned[0] for v in r.max_steps if np.isfinite(v)]
+    long_steps = _long_steps(result, learned, scale)
     claim = {}
     for r in result.rows:
         claim.setdefault(f"{r.problem} {r.family}", []).append(r)
@@ -313,11 +315,34 @@ def _json(result, ref_wc, args) -> dict:
             str(n): {name: {"status": st, "worst_case": w} for name, (st, w) in d.items()}
             for n, d in ref_wc.items()
         },
-        "long_steps": {
-            "any_above_2": bool(tops) and max(tops) > 2,
-            "max_learned_step": max(tops) if tops else None,
-        },
+        "long_steps": long_steps,
         "claim": claim,
+    }
+
+
+def _long_steps(result, learned, scale) -> dict:
+    """Whether SGD stacks of height >= 1 on convex problems learned steps h > 2 (runs that did not
+    diverge); "from a short start": runs whose first step h_0 = L alpha0 is at most 2."""
+    from ..practice import load_objective
+
+    tops, short = [], []
+    for r in result.rows:
+        if r.height < 1 or not (r.learned and r.learned[0]):
+            continue
+        L = load_objective(r.problem).L
+        for a, top in zip(r.alphas, r.max_steps):
+            if np.isfinite(top):
+                tops.append(top)
+                if L * a <= 2:
+                    short.append(top)
+    return {
+        "any_above_2": bool(tops) and max(tops) > 2,
+        "max_learned_step": max(tops) if tops else None,
+        "from_short_start_above_2": bool(short) and max(short) > 2,
+        "max_from_short_start": max(short) if short else None,
+        "certified_above_2": any(
+            x["status"] == "optimal" and x["height"] >= 1 and x["max_step"] > 2 for x in learned
+        ),
     }
 
 
@@ -361,6 +386,7 @@ def _csv(data) -> str:
             "learned_worst_case",
             "observed",
             "max_step",
+            "lower",
             "silver",
             "obs_f",
             "constant_1",
@@ -379,6 +405,7 @@ def _csv(data) -> str:
                 _fmt(row["worst_case"]),
                 _fmt(row["observed"]),
                 _fmt(row["max_step"]),
+                _fmt(row["lower"]),
                 *(_fmt(ref[k]["worst_case"]) for k in ("silver", "OBS-F", "constant 1")),
             ]
         )
@@ -424,7 +451,10 @@ def _print(data) -> None:
             print(f"          N={n}: learned {best}; {refs}")
         ls = data["long_steps"]
         print(
-            f"          long steps (h > 2) learned: {'yes' if ls['any_above_2'] else 'no'} (largest learned h = {ls['max_learned_step']:.4g})"
+            f"          long steps (h > 2): largest step of a stack of height >= 1 {ls['max_learned_step']:.4g}; "
+            f"from a first step h_0 <= 2: largest {ls['max_from_short_start']:.4g} "
+            f"({'above 2' if ls['from_short_start_above_2'] else 'never above 2'}); within a certified "
+            f"learned schedule: {'yes' if ls['certified_above_2'] else 'no'}"
         )
     for key, c in data["claim"].items():
         by_h = ", ".join(
