@@ -48,16 +48,18 @@ J. M. Danskin, "The theory of max-min, with applications", SIAM J. Appl. Math. 1
 
 from __future__ import annotations
 
+import json
 import math
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from .classes import FunctionClass, InitialCondition, Measure
 from .errors import InputError, SolverError
-from .pep import STAR, Problem, _coordinates
+from .pep import STAR, Problem, _coordinates, value_scale
 from .schedules import Schedule, constant, silver
 from .solve import Status, WorstCase, problem_brief, worst_case
 
@@ -188,7 +190,7 @@ class StartResult:
 
     Examples
     --------
-    >>> r = optimize(2, starts=1, restarts=0)
+    >>> r = optimize(2, starts=1, restarts=0, explore=False)
     >>> r.starts[0]  # doctest: +ELLIPSIS
     StartResult(neutral, value=0.0..., N=2, iterations=..., pep_solves=..., '...')
     """
@@ -263,15 +265,25 @@ class ScheduleResult:
     seconds : float
         Wall time of the whole optimization.
     pep_solves : int
-        PEP solves in all (starts, constant search, final evaluation).
+        PEP solves in all (composition search, starts, anchors, final evaluation).
     final : WorstCase
-        The final full-PEP evaluation (solver, residuals, multipliers of the winner).
+        The final evaluation (solver, residuals, multipliers of the winner), by the route
+        ``pep_method`` of :func:`optimize`.
+    anchors : dict
+        The schedules compared with, on the same problem: ``constant`` (the best constant
+        step), ``silver``, and ``composed`` where defined; each ``{"steps", "value"
+        (user units; inf when not finite), "status"}`` and a ``reason`` when not finite.
+    stopped : str
+        ``""`` when the search ran to its end, ``"time limit"`` or ``"interrupted"`` when it
+        was stopped (the result is then the best found so far, evaluated exactly).
+    composition : CompositionState or None
+        The composition search's pieces (:func:`compose_search`), when it ran to N.
 
     Examples
     --------
-    >>> r = optimize(2, starts=2, restarts=0)
+    >>> r = optimize(2, starts=2, restarts=0, explore=False)
     >>> r  # doctest: +ELLIPSIS
-    ScheduleResult(value=0.0..., optimal, N=2, convex fgap from dist, winner ... of 2 starts, ...)
+    ScheduleResult(value=0.0..., optimal, N=2, convex fgap from dist, winner ... of ... starts, ...)
     >>> r.ok, r.num_steps, r.final.status
     (True, 2, <Status.OPTIMAL: 'optimal'>)
     >>> print(r.summary())  # doctest: +ELLIPSIS
@@ -291,6 +303,15 @@ class ScheduleResult:
     seconds: float
     pep_solves: int
     final: WorstCase = field(repr=False)
+    anchors: dict = field(default_factory=dict, repr=False)
+    stopped: str = ""
+    composition: CompositionState | None = field(default=None, repr=False)
+
+    @property
+    def found_by(self) -> str:
+        """How the winner was found: its start kind, and for ``compose`` the join that built it."""
+        win = self.starts[self.winning_start]
+        return win.kind if win.kind != "compose" else f"compose: {win.message}"
 
     @property
     def steps(self) -> tuple:
@@ -357,6 +378,17 @@ class ScheduleResult:
             "pep_solves": self.pep_solves,
             "solver": self.final.solver,
             "solver_version": self.final.solver_version,
+            "found_by": self.found_by,
+            "stopped": self.stopped or None,
+            "anchors": {
+                k: {
+                    "value": v["value"] if v["status"] == "optimal" and math.isfinite(v["value"]) else None,
+                    "status": v["status"],
+                    "reason": v.get("reason"),
+                    "steps": list(v["steps"]),
+                }
+                for k, v in self.anchors.items()
+            },
         }
 
 
@@ -367,29 +399,60 @@ class _Partial:
 
 
 class _Objective:
-    """``log w(h)`` and its gradient, with a cache and a solve counter."""
+    """``log w(h)`` and its gradient, with a cache, a solve counter and a deadline.
 
-    def __init__(self, template: Problem, solver: str, options: dict | None = None):
+    Every worst case is computed by ``route`` (``generate`` by default: constraint generation,
+    exact, scalable); a solve past ``deadline`` (a ``time.perf_counter`` value) raises
+    :class:`_Deadline` before it starts. ``best`` is the best point seen, ``start_best`` the
+    best since :meth:`new_start`.
+    """
+
+    def __init__(self, template: Problem, solver: str, options: dict | None = None, route: str = "generate"):
         self.template = template
         self.solver = solver
         self.options = options
+        self.route = route
+        self.deadline = None
         self.solves = 0
         self.cache: dict = {}
         self.best = (math.inf, None)
+        self.start_best = (math.inf, None)
         self.failures = 0
+        self.slowest = 0.0
+
+    def new_start(self) -> None:
+        self.start_best = (math.inf, None)
+
+    def check_time(self) -> None:
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise _Deadline
 
     def problem(self, h) -> Problem:
         t = self.template
         return Problem(Schedule(tuple(float(x) for x in h)), t.function_class, t.measure, t.init, 1.0)
 
-    def solve(self, h) -> WorstCase | None:
-        """The full worst case at ``h`` (None if the solve failed)."""
-        wc = worst_case(self.problem(h), self.solver, throw=False, options=self.options, method="full")
+    def _worst_case(self, h) -> WorstCase:
+        self.check_time()
+        t0 = time.perf_counter()
+        problem = self.problem(h)
+        route = "full" if self.route == "generate" and problem.num_steps <= INNER_FULL_UNTIL else self.route
+        wc = exact_worst_case(problem, self.solver, route)
+        self.slowest = max(self.slowest, time.perf_counter() - t0)
         self.solves += 1
+        return wc
+
+    def _record(self, w: float, h) -> None:
+        key = tuple(map(float, h))
+        if w < self.best[0]:
+            self.best = (w, key)
+        if w < self.start_best[0]:
+            self.start_best = (w, key)
+
+    def solve(self, h) -> WorstCase | None:
+        """The worst case at ``h`` (None if the solve failed)."""
+        wc = self._worst_case(h)
         if wc.status in (Status.OPTIMAL, Status.INACCURATE) and wc.normalized_value > 0:
-            w = wc.normalized_value
-            if w < self.best[0]:
-                self.best = (w, tuple(map(float, h)))
+            self._record(wc.normalized_value, h)
             return wc
         self.failures += 1
         return None
@@ -402,14 +465,7 @@ class _Objective:
         for shift in (0.0, 1e-9, -1e-9):
             # A degenerate SDP at a kink of w can stall the solver; a shift of 1e-9 in the
             # steps (far below the optimizer's resolution) moves it off the kink.
-            wc = worst_case(
-                self.problem(np.asarray(key) * (1.0 + shift)),
-                self.solver,
-                throw=False,
-                options=self.options,
-                method="full",
-            )
-            self.solves += 1
+            wc = self._worst_case(np.asarray(key) * (1.0 + shift))
             if wc.status in (Status.OPTIMAL, Status.INACCURATE) and wc.normalized_value > 0:
                 break
         else:
@@ -420,8 +476,7 @@ class _Objective:
         w = wc.normalized_value
         out = (w, worst_case_gradient(wc))
         self.cache[key] = out
-        if w < self.best[0]:
-            self.best = (w, key)
+        self._record(w, key)
         return out
 
     def log_fun(self, h) -> tuple[float, np.ndarray]:
@@ -592,7 +647,7 @@ def _composable(template: Problem) -> bool:
 
 
 #: Start kinds, in their default order (see :func:`optimize_schedule`).
-START_KINDS = ("neutral", "warm", "composed", "silver", "concat", "perturbed")
+START_KINDS = ("neutral", "warm", "composed", "silver", "concat", "perturbed", "compose")
 
 
 def _start_points(
@@ -668,8 +723,11 @@ def _step_model(wc: WorstCase, h: np.ndarray, radius: float, lo: np.ndarray, hi:
 
     problem = wc.problem
     n = h.size
-    base = build_pep(problem)
     keys = [tuple(STAR if x == "*" else x for x in k) for k in wc.multipliers]
+    # the pairs of the solve (all of them for the full PEP, the working set of constraint
+    # generation): the model is then an upper-bound model of the same size as the solve
+    pairs = np.array(keys, dtype=np.int64).reshape(-1, 2)
+    base = build_pep(problem, pairs)
     order = {k: m for m, k in enumerate(keys)}
     lam0 = np.array([wc.multipliers[k] for k in wc.multipliers])
     lam0 = lam0[[order[tuple(p)] for p in base.pairs.tolist()]]
@@ -680,8 +738,8 @@ def _step_model(wc: WorstCase, h: np.ndarray, radius: float, lo: np.ndarray, hi:
     for k in range(n):
         e = np.zeros(n)
         e[k] = eps
-        plus = build_pep(_with_steps(problem, h + e))
-        minus = build_pep(_with_steps(problem, np.maximum(h - e, H_MIN / 2)))
+        plus = build_pep(_with_steps(problem, h + e), pairs)
+        minus = build_pep(_with_steps(problem, np.maximum(h - e, H_MIN / 2)), pairs)
         step = (h + e)[k] - np.maximum(h - e, H_MIN / 2)[k]
         dA = (plus.interp_G - minus.interp_G).T @ lam0 / step
         dC = np.asarray((plus.obj_G - minus.obj_G).todense()).ravel() / step
@@ -711,6 +769,7 @@ def _trust_region(obj: _Objective, h0: np.ndarray, bounds, max_iter: int, radius
     while it < max_iter and radius > TR_MIN_RADIUS and wc is not None:
         it += 1
         w = wc.normalized_value
+        obj.check_time()
         dh, model = _step_model(wc, h, radius, lo, hi, obj.solver)
         obj.solves += 1
         if dh is None:
@@ -790,8 +849,8 @@ def _log_progress(num_steps: int):
 
     log = logging.getLogger("pepstep.optimize")
 
-    def report(done: int, total: int, best: float) -> None:
-        log.info("optimize N=%d: start %d of %d done, best %.10g", num_steps, done, total, best)
+    def report(text: str) -> None:
+        log.info("optimize N=%d: %s", num_steps, text)
 
     return report
 
@@ -830,14 +889,30 @@ def optimize(
     known: dict | None = None,
     recursive: bool = True,
     progress=None,
+    explore: bool = True,
+    pep_method: str = "generate",
+    time_limit: float | None = None,
+    executor=None,
+    checkpoint=None,
 ) -> ScheduleResult:
     """Minimize the exact worst case of gradient descent over the step-size schedule.
 
     Solves ``min_{h in [H_MIN, max_step]^N} w(h)``, ``w`` the PEP value of ``problem`` with
-    the steps ``h``, by a local method from several starts, then re-evaluates the winner
-    with the full PEP (all pairs). The default local method is a trust region of
-    linearized-dual SDP steps; ``local_method="lbfgsb"`` runs L-BFGS-B on ``log w`` with
-    envelope-theorem gradients (:func:`worst_case_gradient`) instead.
+    the steps ``h``, in three stages:
+
+    1. the anchors: the best constant step (a bounded 1-D search), silver, and the composed
+       schedule where defined (convex f(x_N) - f* from ``|x_0 - x*| <= R``), evaluated on the
+       same problem (``ScheduleResult.anchors``);
+    2. the composition search (``explore``, :func:`compose_search`): a dynamic program over
+       joins of shorter schedules, from scratch (no known schedule), whose result is the
+       ``compose`` start;
+    3. a local method from each start (the ``compose`` one first, then ``kinds``): a trust
+       region of linearized-dual SDP steps, or L-BFGS-B on ``log w`` with envelope-theorem
+       gradients (:func:`worst_case_gradient`).
+
+    Every inner worst case is exact and computed by the scalable route (constraint
+    generation, :func:`exact_worst_case`; the full PEP up to ``INNER_FULL_UNTIL`` steps); the
+    best constant step is a candidate too; the winner is evaluated again by ``pep_method``.
 
     Parameters
     ----------
@@ -873,22 +948,40 @@ def optimize(
         one: each rejected model step costs a linearized SDP solve.
     kinds : sequence of str, optional
         Use only these kinds of start (from ``neutral``, ``warm``, ``composed``, ``silver``,
-        ``concat``, ``perturbed``), in this order; at most ``starts`` of them.
+        ``concat``, ``perturbed``), in this order; at most ``starts`` of them. ``compose``
+        stands for the composition search's start alone (no other start); ``composed`` and
+        ``silver`` are known schedules, left out when not listed.
     known : dict, optional
         Schedules already optimized, by length (``{m: steps}``), for the ``concat`` starts;
         read and extended in place (pass the same dict to a sequence of calls).
     recursive : bool
         Allow the ``concat`` start (it optimizes the two shorter halves first).
     progress : callable, optional
-        Called after each start with ``(done, total, best)``: starts run, starts in all,
-        and the best normalized value so far. Nothing here prints (the CLI draws a bar
-        with it); ``True`` logs the same at INFO level on the ``pepstep.optimize`` logger.
+        Called with one line of text after the anchors, after each length of the composition
+        search and after each start (what is done, the best normalized value, the elapsed
+        time). Nothing here prints (the CLI shows it on its progress line); ``True`` logs
+        the same at INFO level on the ``pepstep.optimize`` logger.
+    explore : bool
+        Run the composition search first (default).
+    pep_method : {"generate", "auto", "full"}
+        How the winner's worst case is computed (:func:`exact_worst_case`); ``generate``
+        (default) is exact at every N (checked against closed forms to about 1e-8), while the
+        full PEP with Clarabel can sit about 2e-5 above the value at N = 25.
+    time_limit : float, optional
+        Seconds: past ``time_limit`` minus a reserve for the final evaluation, the search
+        stops and the best schedule found so far is evaluated and returned
+        (``ScheduleResult.stopped``); a ``KeyboardInterrupt`` does the same.
+    executor : concurrent.futures.Executor, optional
+        Runs the composition search's joins (a local process pool, a Dask executor); the
+        result does not depend on it.
+    checkpoint : path, optional
+        JSON file of the composition search, rewritten after each length; resumes.
 
     Returns
     -------
     ScheduleResult
-        ``value`` is in the template's units (``L``, ``R``); ``final`` is the full-PEP
-        evaluation of the winner.
+        ``value`` is in the template's units (``L``, ``R``); ``final`` is the evaluation of
+        the winner by ``pep_method``.
 
     Raises
     ------
@@ -909,7 +1002,7 @@ def optimize(
     >>> round(r.steps[0], 4), round(r.value, 6)          # h = 3/2, w = 1/8
     (1.5, 0.125)
     >>> r  # doctest: +ELLIPSIS
-    ScheduleResult(value=0.125, optimal, N=1, convex fgap from dist, winner neutral of 1 starts, ...)
+    ScheduleResult(value=0.125, optimal, N=1, convex fgap from dist, winner ... starts, ...)
     >>> round(optimize(Problem(constant(1.5, 1), R=2.0), starts=1).value, 6)   # L R^2 / 8
     0.5
     """
@@ -928,6 +1021,11 @@ def optimize(
         known=known,
         recursive=recursive,
         progress=progress,
+        explore=explore,
+        pep_method=pep_method,
+        time_limit=time_limit,
+        executor=executor,
+        checkpoint=checkpoint,
     )
 
 
@@ -1001,6 +1099,11 @@ def _optimize(
     known: dict | None,
     recursive: bool,
     progress,
+    explore: bool = True,
+    pep_method: str = "generate",
+    time_limit: float | None = None,
+    executor=None,
+    checkpoint=None,
     partial: bool = False,
 ):
     """:func:`optimize` for a validated template; ``partial`` (the ``concat`` halves) returns
@@ -1021,11 +1124,38 @@ def _optimize(
             raise InputError(f"The start kinds must be among {', '.join(START_KINDS)}. Got kinds={kinds!r}.")
     if not (isinstance(radius, int | float) and math.isfinite(radius) and radius > 0):
         raise InputError(f"The trust-region radius must be a positive number. Got radius={radius!r}.")
+    if pep_method not in PEP_METHODS:
+        raise InputError(
+            f"The 'pep_method' must be one of {', '.join(PEP_METHODS)}. Got pep_method={pep_method!r}."
+        )
+    if time_limit is not None:
+        try:
+            ok = math.isfinite(float(time_limit)) and float(time_limit) > 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise InputError(
+                f"The 'time_limit' must be a positive number of seconds. Got time_limit={time_limit!r}."
+            )
     starts, seed = int(starts), int(seed)
     function_class = template.function_class
     hi = default_max_step(num_steps) if max_step is None else float(max_step)
     obj = _Objective(template, solver)
     bounds = [(H_MIN, hi)] * num_steps
+    say = _log_progress(num_steps) if progress is True else (progress if callable(progress) else None)
+    stopped = ""
+
+    def elapsed() -> str:
+        return f"{time.perf_counter() - start_time:.0f} s"
+
+    # the anchors first (their cost is known before the search): best constant step, silver,
+    # composed, each by the inner route
+    anchors = {} if partial else _anchors(template, hi, solver, obj)
+    if say and anchors:
+        best_anchor = min(a["value"] for a in anchors.values())
+        say(f"anchors done, best {best_anchor:.10g}, {elapsed()}")
+    deadline = None if time_limit is None else start_time + float(time_limit)
+    obj.deadline = None if deadline is None else deadline - _final_reserve(obj)
 
     cache = {} if known is None else known
 
@@ -1051,43 +1181,89 @@ def _optimize(
                     known=cache,
                     recursive=recursive,
                     progress=None,
+                    explore=False,
                     partial=True,
                 )
                 obj.solves += sub.pep_solves
         return cache[m]
 
-    points = _start_points(
-        num_steps,
-        starts,
-        seed,
-        warm_start,
-        hi,
-        optimize_shorter if recursive else None,
-        function_class,
-        composed=_composable(template),
-        kinds=kinds,
-        neutral=np.asarray(template.schedule.steps),
-    )
-    if not points:
+    composition = None
+    points = []
+    try:
+        if explore and not partial:
+            composition = compose_search(
+                template,
+                executor=executor,
+                solver=solver,
+                max_step=max_step,
+                deadline=obj.deadline,
+                checkpoint=checkpoint,
+                progress=say,
+            )
+        points = _start_points(
+            num_steps,
+            starts,
+            seed,
+            warm_start,
+            hi,
+            optimize_shorter if recursive and not explore else None,
+            function_class,
+            composed=_composable(template),
+            kinds=kinds,
+            neutral=np.asarray(template.schedule.steps),
+        )
+    except (_Deadline, KeyboardInterrupt) as exc:
+        stopped = "time limit" if isinstance(exc, _Deadline) else "interrupted"
+    if composition is not None and composition.length >= num_steps:
+        piece = composition.pieces[composition.families[0]][num_steps]
+        points.insert(0, ("compose", None, np.asarray(piece.steps)))
+    if not points and not stopped:
         raise InputError(f"No start of the kinds {kinds!r} applies to N={num_steps}.")
     results = []
-    if progress is True:
-        progress = _log_progress(num_steps)
     for kind, s, h0 in points:
+        if stopped:
+            break
         before = obj.solves
+        obj.new_start()
         try:
+            first = obj._worst_case(h0)
+            if first.status not in (Status.OPTIMAL, Status.INACCURATE) or not first.normalized_value > 0:
+                # nothing to descend from (silver's steps above 2 on the nonconvex class, say)
+                msg = (
+                    f"skipped: the worst case at this start is {first.status.value} ({first.status.message})"
+                )
+                results.append(
+                    StartResult(kind, s, tuple(map(float, h0)), tuple(map(float, h0)), math.inf, 1, 0, msg)
+                )
+                continue
             rng = np.random.default_rng([seed, len(results)])
             h, nit, msg = _run_start(obj, h0, bounds, max_iter, rng, restarts, local_method, radius)
             w = obj.value(h)
         except SolverError as exc:
             h, nit, msg, w = h0, 0, str(exc), math.inf
+        except (_Deadline, KeyboardInterrupt) as exc:
+            stopped = "time limit" if isinstance(exc, _Deadline) else "interrupted"
+            w, best_h = obj.start_best
+            h, nit, msg = (h0 if best_h is None else np.asarray(best_h)), 0, f"stopped: {stopped}"
+        if kind == "compose" and composition is not None:
+            msg = f"{composition.pieces[composition.families[0]][num_steps].how}; polished: {msg}"
         results.append(
             StartResult(
                 kind, s, tuple(map(float, h0)), tuple(map(float, h)), w, obj.solves - before, nit, msg
             )
         )
-        if callable(progress):
-            progress(len(results), len(points), min(r.value for r in results))
+        if say:
+            best = min(r.value for r in results)
+            say(f"{len(results)} of {len(points)} starts done, best {best:.10g}, {elapsed()}")
+    # the best constant step is a candidate too (found from scratch, like every start)
+    allowed = {"constant"} | {k for k in ("silver", "composed") if kinds is None or k in kinds}
+    for name, a in anchors.items():
+        if name in allowed and math.isfinite(a["value"]):
+            results.append(
+                StartResult(name, None, tuple(a["steps"]), tuple(a["steps"]), a["value"], 0, 0, "anchor")
+            )
+    if not results:
+        raise SolverError(f"Every start failed or was stopped for N={num_steps} ({stopped or 'no start'}).")
     win = int(np.argmin([r.value for r in results]))
     if not math.isfinite(results[win].value):
         raise SolverError(f"Every start failed for N={num_steps}: {results[win].message}")
@@ -1095,15 +1271,20 @@ def _optimize(
     if partial:  # a recursive call: only the steps and the cost are needed
         return _Partial(results[win].steps, obj.solves)
     best = Schedule(results[win].steps, name=f"optimized:{num_steps}")
-    const_h, const_w = best_constant_step(template, hi, solver, counter=obj)
+    const = anchors.get("constant")
+    const_h, const_w = (
+        (const["steps"][0], const["value"])
+        if const
+        else best_constant_step(template, hi, solver, counter=obj)
+    )
     problem = Problem(best, function_class, template.measure, template.init, template.R)
-    final = worst_case(problem, solver, throw=False, method="full")
+    final = exact_worst_case(problem, solver, pep_method)
     obj.solves += 1
-    scale = final.value / final.normalized_value if final.normalized_value else 1.0
+    scale = value_scale(template)
     return ScheduleResult(
         schedule=best,
-        value=final.value,
-        normalized_value=final.normalized_value,
+        value=float(final.value),
+        normalized_value=float(final.normalized_value),
         status=final.status,
         problem=problem,
         starts=tuple(results),
@@ -1111,9 +1292,52 @@ def _optimize(
         best_constant_step=const_h,
         best_constant_value=const_w * scale,
         seconds=time.perf_counter() - start_time,
-        pep_solves=obj.solves,
+        pep_solves=obj.solves + (composition.evals if composition else 0),
         final=final,
+        anchors={k: {**v, "value": v["value"] * scale} for k, v in anchors.items()},
+        stopped=stopped,
+        composition=composition,
     )
+
+
+#: How the final value is computed (``pep_method``): the routes of :func:`pepstep.solve.worst_case`.
+PEP_METHODS = ("generate", "auto", "full")
+#: Worst-case evaluations the anchors' best-constant search may take (bounded 1-D search).
+CONSTANT_EVALS = 40
+
+
+def _final_reserve(obj: _Objective) -> float:
+    """Seconds kept for the final exact evaluation when a time limit is set: three times the
+    slowest evaluation seen (the anchors were evaluated first), at least one second."""
+    return max(1.0, 3.0 * obj.slowest)
+
+
+def _anchors(template: Problem, hi: float, solver: str, obj: _Objective) -> dict:
+    """The schedules every result is compared with, on the template's problem (normalized
+    values, by the inner route): the best constant step, silver, and for convex f(x_N) - f*
+    from ``|x_0 - x*| <= R`` the composed schedule (:func:`composed_schedule`). A schedule
+    whose worst case is not finite (silver on the nonconvex class) is kept with its reason."""
+    n = template.num_steps
+    out = {}
+    h, w = best_constant_step(template, hi, solver, counter=obj)
+    out["constant"] = {"steps": [h] * n, "value": w, "status": "optimal" if math.isfinite(w) else "failed"}
+    named = [("silver", silver(n).steps)] if n >= 2 else []
+    if _composable(template) and n >= 2:
+        named.append(("composed", composed_schedule(n)[0]))
+    for name, steps in named:
+        wc = obj._worst_case(np.asarray(steps))
+        w = wc.normalized_value
+        if wc.status in (Status.OPTIMAL, Status.INACCURATE) and math.isfinite(w) and w > 0:
+            obj._record(w, steps)
+            out[name] = {"steps": list(steps), "value": w, "status": wc.status.value}
+        else:
+            out[name] = {
+                "steps": list(steps),
+                "value": math.inf,
+                "status": wc.status.value,
+                "reason": wc.status.message,
+            }
+    return out
 
 
 def plot_schedule(result: ScheduleResult, path, reference: tuple | None = None) -> None:
@@ -1172,3 +1396,572 @@ def certify_schedule(result: ScheduleResult, solver: str = "clarabel"):
     except ImportError:
         raise InputError("certificates are not available") from None
     return certify(result.problem, solver=solver)
+
+
+# --------------------------------------------------------------------------- composition search
+#
+# A dynamic program over compositions: a schedule of N steps is a left piece of ``a`` steps, one
+# joining step ``h`` and a right piece of ``b = N - 1 - a`` steps, each piece the best schedule
+# found for its own criterion (a ``family``: a measure and an initial condition on the same
+# class). The joining step is fitted by a 1-D search on the exact worst case.
+
+
+#: Criteria whose best schedules serve as pieces, for classes with a minimizer: f(x_N) - f* and
+#: |g_N|^2 from |x_0 - x*| <= R, |g_N|^2 from f(x_0) - f* <= Delta (the f-, s- and g-composable
+#: families of Grimmer, Shu & Wang are their minimax schedules).
+FAMILIES_WITH_MINIMIZER = (("fgap", "dist"), ("gradnorm", "dist"), ("gradnorm", "fgap"))
+#: The same for the nonconvex class (no minimizer: init fgap only).
+FAMILIES_NONCONVEX = (("gradnorm", "fgap"), ("mingradnorm", "fgap"))
+#: Up to this length every family is built from every pair of families at every split; the
+#: pairs that win there are the only ones tried at longer lengths (and the families they use).
+LEARN_UNTIL = 4
+#: After learning, the pairs of families tried for a family are those that won it at one of
+#: the last ``RECENT`` lengths (a pair that stops winning is dropped, and with it the
+#: families only it used).
+RECENT = 3
+#: Inner evaluations of schedules up to this length solve the full PEP (Clarabel, about
+#: 0.02 s, relative error up to about 2e-6 against the closed forms); longer ones use
+#: constraint generation through pepstep's Schur route (exact to about 1e-8; at least 0.15 s).
+INNER_FULL_UNTIL = 12
+#: Up to this length every split is tried; beyond it, the winning split ``p`` of the previous
+#: length and ``p + 1``, extended while the best sits at an edge. (Checked with the closed-form
+#: joins of the composition theory standing in for the PEP: this reaches the best composition
+#: at every N <= 130, with 324 joins up to N = 50 against 1,225 for every split.)
+ALL_SPLITS_UNTIL = 8
+#: Relative width of the joining step's bracket at which its search stops, and the relative
+#: decrease its tangent model must still promise.
+JOIN_XTOL = 1e-8
+JOIN_FTOL = 1e-9
+#: Most worst-case evaluations of one joining-step search.
+JOIN_MAX_EVALS = 40
+#: Two joins within this relative value of each other tie (the first in submission order wins;
+#: both pairs of families count as winners): the accuracy of the inner evaluations.
+TIE_RTOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The best schedule found for one family and length by the composition search.
+
+    Attributes
+    ----------
+    steps : tuple of float
+        The schedule (empty for length 0).
+    value : float
+        Its normalized worst case for the family's criterion (``nan`` for length 0).
+    how : str
+        ``"left[a] + h + right[b]"`` with the families of the pieces, or ``"empty"``.
+    split : int
+        ``a``, the length of the left piece (-1 for length 0).
+    """
+
+    steps: tuple
+    value: float
+    how: str
+    split: int
+
+    def to_json(self) -> dict:
+        value = self.value if math.isfinite(self.value) else None  # JSON has no NaN
+        return {"steps": list(self.steps), "value": value, "how": self.how, "split": self.split}
+
+
+def _family_name(measure, init) -> str:
+    return f"{Measure.parse(measure).value}/{InitialCondition.parse(init).value}"
+
+
+def composition_families(template: Problem) -> tuple:
+    """The families of the composition search for ``template``: its own criterion first, then
+    the auxiliary criteria valid on its class (:data:`FAMILIES_WITH_MINIMIZER`,
+    :data:`FAMILIES_NONCONVEX`), as ``"measure/init"`` names.
+
+    Examples
+    --------
+    >>> from pepstep import Problem, constant
+    >>> composition_families(Problem(constant(1.5, 3)))
+    ('fgap/dist', 'gradnorm/dist', 'gradnorm/fgap')
+    """
+    fc = template.function_class
+    own = _family_name(template.measure, template.init)
+    out = [own]
+    for m, i in FAMILIES_WITH_MINIMIZER if fc.has_minimizer else FAMILIES_NONCONVEX:
+        name = _family_name(m, i)
+        if name in out:
+            continue
+        try:
+            Problem(constant(1.0, 1), fc, m, i, 1.0)
+        except InputError:  # a combination the class refuses
+            continue
+        out.append(name)
+    return tuple(out)
+
+
+def _family_problem(fc: FunctionClass, family: str, steps) -> Problem:
+    m, i = family.split("/")
+    return Problem(Schedule(tuple(float(x) for x in steps)), fc, m, i, 1.0)
+
+
+def exact_worst_case(problem: Problem, solver: str = "clarabel", method: str = "generate") -> WorstCase:
+    """The worst case by ``method``; ``generate`` with the default solver runs constraint
+    generation through pepstep's Schur route (:func:`pepstep.generation.worst_case_generated`,
+    exact to about 1e-8 relative against the closed forms), and falls back to
+    :func:`pepstep.solve.worst_case` (``generate``, then ``full``) when that solve is not
+    optimal. ``WorstCase.solver`` names what ran."""
+    if method == "generate" and solver == "clarabel":
+        from .generation import worst_case_generated
+
+        wc = worst_case_generated(problem, "schur", throw=False).worst_case
+        if wc.ok:
+            return wc
+        wc = worst_case(problem, solver, throw=False, method="generate")
+        if wc.ok or problem.num_steps > AUTO_FULL_UNTIL:
+            return wc
+        return worst_case(problem, solver, throw=False, method="full")
+    return worst_case(problem, solver, throw=False, method=method)
+
+
+#: :func:`exact_worst_case` falls back to the full PEP up to this length.
+AUTO_FULL_UNTIL = 64
+
+
+def _evaluate(fc: FunctionClass, family: str, steps, solver: str, route: str):
+    """``(value, dw/dh, status)`` of one schedule for one family (normalized); a failed or
+    unbounded solve gives ``(inf, None, status)``."""
+    problem = _family_problem(fc, family, steps)
+    if route == "generate" and problem.num_steps <= INNER_FULL_UNTIL:
+        route = "full"
+    try:
+        wc = exact_worst_case(problem, solver, route)
+    except SolverError:
+        return math.inf, None, Status.FAILED
+    w = wc.normalized_value
+    if wc.status in (Status.OPTIMAL, Status.INACCURATE) and math.isfinite(w) and w > 0:
+        return float(w), worst_case_gradient(wc), wc.status
+    return math.inf, None, wc.status
+
+
+def _join_search(value_slope, lo: float, hi: float, guess: float, max_evals: int = JOIN_MAX_EVALS):
+    """Minimize a 1-D worst case ``w(h)`` on ``[lo, hi]`` from ``guess``.
+
+    ``value_slope(h)`` gives ``(w, dw/dh)`` (``(inf, None)`` where the solve failed, read as
+    "step too long"). The minimum of a joining step is typically a kink: ``w`` falls along one
+    worst-case function and rises along another. The search keeps a bracket ``lo_pt`` (slope
+    < 0) and ``hi_pt`` (slope > 0), steps to the intersection of their tangent lines (exact
+    for two linear branches, quadratically convergent for smooth ones), and falls back to a
+    geometric bisection when the intersection is not well inside the bracket.
+    Returns ``(h, w, evals)``.
+    """
+    evals = 0
+    pts: dict = {}
+
+    def at(h):
+        nonlocal evals
+        h = float(min(max(h, lo), hi))
+        if h not in pts:
+            evals += 1
+            pts[h] = value_slope(h)
+        return pts[h]
+
+    def best():
+        h = min(pts, key=lambda x: (pts[x][0], x))
+        return h, pts[h][0]
+
+    h = float(min(max(guess, lo), hi))
+    w, g = at(h)
+    left = right = None  # (h, w, g): slope < 0 at left, > 0 (or failure) at right
+    if g is None or g > 0:
+        right = (h, w, g)
+    else:
+        left = (h, w, g)
+    factor = 1.03
+    while (left is None or right is None) and evals < max_evals:
+        if left is None:
+            if right[0] <= lo:
+                return lo, pts[lo][0], evals
+            h = max(lo, right[0] / factor)
+            w, g = at(h)
+            if g is None or g > 0:
+                right = (h, w, g)
+            else:
+                left = (h, w, g)
+        else:
+            if left[0] >= hi:
+                return hi, pts[hi][0], evals
+            h = min(hi, left[0] * factor)
+            w, g = at(h)
+            if g is None or g > 0:
+                right = (h, w, g)
+            else:
+                left = (h, w, g)
+        factor = factor**2
+    while evals < max_evals and left is not None and right is not None:
+        a, wa, ga = left
+        b, wb, gb = right
+        if b - a <= JOIN_XTOL * b:
+            break
+        cut = None
+        if gb is not None and math.isfinite(wb) and ga < gb:
+            cut = (wb - wa + ga * a - gb * b) / (ga - gb)
+            model = wa + ga * (cut - a)
+            if best()[1] - model <= JOIN_FTOL * best()[1]:
+                break
+        width = b - a
+        if cut is None or not (a + 0.01 * width < cut < b - 0.01 * width):
+            cut = math.sqrt(a * b) if cut is None else min(max(cut, a + 0.01 * width), b - 0.01 * width)
+        w, g = at(cut)
+        if g is None or g > 0:
+            right = (cut, w, g)
+        else:
+            left = (cut, w, g)
+    h, w = best()
+    return h, w, evals
+
+
+def _join_task(task: dict) -> dict:
+    """Executor task: the best joining step of ``left + [h] + right`` for one family.
+
+    Module-level (it pickles); deterministic in its input, so the composition search gives the
+    same answer on any executor.
+    """
+    fc, family = task["function_class"], task["family"]
+    left, right = tuple(task["left"]), tuple(task["right"])
+    k = len(left)
+    status_seen = []
+
+    def value_slope(h):
+        w, grad, status = _evaluate(fc, family, (*left, h, *right), task["solver"], task["route"])
+        status_seen.append(status.value)
+        return (w, None) if grad is None else (w, float(grad[k]))
+
+    h, w, evals = _join_search(value_slope, task["lo"], task["hi"], task["guess"])
+    return {"h": h, "value": w, "evals": evals, "statuses": sorted(set(status_seen))}
+
+
+def _map(executor, fn, tasks: list) -> list:
+    """``fn`` over ``tasks``, in order (on ``executor`` when given)."""
+    if executor is None:
+        return [fn(t) for t in tasks]
+    futures = [executor.submit(fn, t) for t in tasks]
+    return [f.result() for f in futures]
+
+
+class _Deadline(Exception):
+    """The time limit was reached inside the composition search."""
+
+
+@dataclass
+class CompositionState:
+    """The composition search's state: the best piece per family and length, the pairs of
+    families that won while learning, and the cost so far (a checkpoint is its JSON)."""
+
+    families: tuple
+    pieces: dict  # family -> list of Piece, index = length
+    combos: dict  # family -> per length from 2 on, the winning (left family, right family) pairs
+    evals: int = 0
+    tasks: int = 0
+
+    @property
+    def length(self) -> int:
+        return min(len(v) for v in self.pieces.values()) - 1
+
+    def to_json(self) -> dict:
+        return {
+            "families": list(self.families),
+            "pieces": {f: [p.to_json() for p in ps] for f, ps in self.pieces.items()},
+            "combos": {f: [[list(c) for c in cs] for cs in per] for f, per in self.combos.items()},
+            "evals": self.evals,
+            "tasks": self.tasks,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> CompositionState:
+        pieces = {
+            f: [
+                Piece(
+                    tuple(p["steps"]),
+                    math.nan if p["value"] is None else float(p["value"]),
+                    p["how"],
+                    int(p["split"]),
+                )
+                for p in ps
+            ]
+            for f, ps in data["pieces"].items()
+        }
+        combos = {f: [[tuple(c) for c in cs] for cs in per] for f, per in data["combos"].items()}
+        return cls(tuple(data["families"]), pieces, combos, int(data["evals"]), int(data["tasks"]))
+
+    @classmethod
+    def empty(cls, families: tuple) -> CompositionState:
+        return cls(families, {f: [Piece((), math.nan, "empty", -1)] for f in families}, {})
+
+
+def _active(state: CompositionState, target: str, n: int) -> tuple:
+    """Families to build at length ``n``: all while learning, then those the target's
+    winning pairs reach."""
+    if n <= LEARN_UNTIL:
+        return state.families
+    seen, todo = [], [target]
+    while todo:
+        f = todo.pop(0)
+        if f in seen:
+            continue
+        seen.append(f)
+        for a, b in _recent(state, f):
+            todo += [a, b]
+    return tuple(f for f in state.families if f in seen)
+
+
+def _recent(state: CompositionState, family: str) -> list:
+    out = []
+    for combos in state.combos.get(family, [])[-RECENT:]:
+        out += [tuple(c) for c in combos if tuple(c) not in out]
+    return out
+
+
+def _candidates(state: CompositionState, family: str, n: int, families: tuple) -> list:
+    """``(left family, right family, split)`` triples tried for ``family`` at length ``n``."""
+    combos = [(a, b) for a in families for b in families] if n <= LEARN_UNTIL else _recent(state, family)
+    out = []
+    for left, right in combos:
+        if n <= ALL_SPLITS_UNTIL:
+            splits = range(n)
+        else:
+            p = state.pieces[family][n - 1].split
+            splits = (p, p + 1)
+        for a in splits:
+            built = (
+                0 <= a < n and min(state.pieces[left][a].split, state.pieces[right][n - 1 - a].split) >= -1
+            )
+            if built and (left, right, a) not in out:
+                out.append((left, right, a))
+    return out
+
+
+def _task(state, fc, family, left, right, a, n, solver, route, hi) -> dict:
+    lp, rp = state.pieces[left][a], state.pieces[right][n - 1 - a]
+    sums = sum(lp.steps) + sum(rp.steps)
+    prev = state.pieces[family][n - 1]
+    if prev.split >= 0:  # the previous length's joining step, scaled with the pieces' sums
+        p_left = prev.steps[: prev.split]
+        p_right = prev.steps[prev.split + 1 :]
+        guess = prev.steps[prev.split] * (2.0 + sums) / (2.0 + sum(p_left) + sum(p_right))
+    else:
+        guess = NEUTRAL_STEP
+    return {
+        "function_class": fc,
+        "family": family,
+        "left": lp.steps,
+        "right": rp.steps,
+        "lo": H_MIN,
+        "hi": max(hi, 2.0 + sums),
+        "guess": guess,
+        "solver": solver,
+        "route": route,
+    }
+
+
+def _extend_length(state, fc, target, n, executor, solver, route, hi, deadline):
+    """Build every active family at length ``n`` (one round of executor tasks, then split
+    extensions while a family's best split sits at the edge of those tried)."""
+    families = _active(state, target, n)
+    tried: dict = {f: {} for f in families}  # family -> {(left, right, a): (h, value)}
+    todo = [(f, c) for f in families for c in _candidates(state, f, n, families)]
+    while todo:
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _Deadline
+        tasks = [_task(state, fc, f, lf, rf, a, n, solver, route, hi) for f, (lf, rf, a) in todo]
+        # the same pieces from two families (empty ones, mostly) are one task
+        unique: dict = {}
+        for t in tasks:
+            unique.setdefault((t["family"], t["left"], t["right"]), t)
+        done = dict(zip(unique, _map(executor, _join_task, list(unique.values()))))
+        state.tasks += len(unique)
+        state.evals += sum(r["evals"] for r in done.values())
+        for (f, key), t in zip(todo, tasks):
+            res = done[(t["family"], t["left"], t["right"])]
+            tried[f][key] = (res["h"], res["value"])
+        todo = []
+        if n <= ALL_SPLITS_UNTIL:
+            break
+        for f in families:
+            key = _winner(tried[f])
+            lf, rf, a = key
+            for b in (a - 1, a + 1):
+                if 0 <= b < n and (lf, rf, b) not in tried[f]:
+                    todo.append((f, (lf, rf, b)))
+    for f in families:
+        key = _winner(tried[f])
+        lf, rf, a = key
+        h, w = tried[f][key]
+        lp, rp = state.pieces[lf][a], state.pieces[rf][n - 1 - a]
+        state.pieces[f].append(Piece((*lp.steps, h, *rp.steps), w, f"{lf}[{a}] + h + {rf}[{n - 1 - a}]", a))
+        # the winning pair and every pair tying it with two non-empty pieces, per length: the
+        # pairs tried after learning (an empty piece stands for the family itself)
+        win = (lf if a else f, rf if n - 1 - a else f)
+        ties = [
+            (l2, r2)
+            for (l2, r2, a2), (_, w2) in tried[f].items()
+            if 1 <= a2 <= n - 2 and w2 <= w * (1.0 + TIE_RTOL)
+        ]
+        combos = []
+        for c in (win, *ties):
+            if c not in combos:
+                combos.append(c)
+        if n >= 2:
+            state.combos.setdefault(f, []).append(combos)
+    for f in state.families:  # families not needed any more are not built (length kept)
+        if f not in families:
+            state.pieces[f].append(Piece((), math.nan, "not built", -2))
+
+
+def _winner(tried: dict):
+    """The key with the smallest value; ties within TIE_RTOL go to the first tried."""
+    keys = list(tried)
+    best = min(tried[k][1] for k in keys)
+    for k in keys:
+        if tried[k][1] <= best * (1.0 + TIE_RTOL):
+            return k
+    return keys[0]
+
+
+def _checkpoint_key(template: Problem, solver: str, hi: float | None) -> dict:
+    fc = template.function_class
+    return {
+        "class": fc.kind,
+        "L": fc.L,
+        "mu": fc.mu,
+        "measure": template.measure.value,
+        "init": template.init.value,
+        "solver": solver,
+        "max_step": hi,
+    }
+
+
+def read_checkpoint(path, template: Problem, solver: str = "clarabel", max_step: float | None = None):
+    """The :class:`CompositionState` saved in ``path`` for this problem, or None when the file
+    does not exist. Raises :class:`InputError` for a file that is not a checkpoint of the
+    same problem (class, constants, measure, initial condition, solver, step bound)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        key, state = data["problem"], CompositionState.from_json(data["composition"])
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"The checkpoint {str(path)!r} is not an optimize checkpoint: {exc}.") from None
+    want = _checkpoint_key(template, solver, max_step)
+    if key != want:
+        diff = ", ".join(f"{k}={key.get(k)!r} (not {v!r})" for k, v in want.items() if key.get(k) != v)
+        raise InputError(f"The checkpoint {str(path)!r} is for another problem: {diff}.")
+    if state.families != composition_families(template):
+        raise InputError(f"The checkpoint {str(path)!r} has other families: {', '.join(state.families)}.")
+    return state
+
+
+def _write_checkpoint(path, template, solver, max_step, state: CompositionState) -> None:
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    data = {"problem": _checkpoint_key(template, solver, max_step), "composition": state.to_json()}
+    tmp.write_text(json.dumps(data) + "\n")
+    tmp.replace(path)
+
+
+def compose_search(
+    template: Problem,
+    *,
+    executor=None,
+    solver: str = "clarabel",
+    max_step: float | None = None,
+    deadline: float | None = None,
+    checkpoint=None,
+    progress=None,
+    state: CompositionState | None = None,
+) -> CompositionState:
+    """Best schedules of every length up to N by a dynamic program over compositions.
+
+    For each length ``n`` and each family ``c`` (a criterion on the template's class:
+    :func:`composition_families`), the best schedule is a join ``P[a] + (h,) + Q[b]``,
+    ``a + 1 + b = n``, of the best schedules ``P[a]`` and ``Q[b]`` of two families, with the
+    joining step ``h`` fitted by a 1-D search on the exact worst case of ``c``
+    (:func:`_join_search`; every evaluation by constraint generation, exact). Up to
+    ``LEARN_UNTIL`` steps every pair of families and every split is tried; the pairs that
+    win there, and the families they reach from the template's own, are the only ones built
+    afterwards, and from ``ALL_SPLITS_UNTIL`` steps on the splits are those next to the
+    previous length's winner, extended while the best sits at an edge.
+
+    Nothing here uses a known schedule. For convex ``f(x_N) - f*`` from ``|x_0 - x*| <= R``
+    the winning pairs are ``gradnorm/dist + h + fgap/dist`` and ``gradnorm/dist + h +
+    gradnorm/dist``: the f- and s-joins of Grimmer, Shu & Wang, whose best compositions are
+    the OBS-F schedules, worst case ``1 / (2 (2 S_N + 1))`` (``tests/optimize`` checks the
+    values for N = 1..25).
+
+    Parameters
+    ----------
+    template : Problem
+        Its class and criterion; its length N is the last length built.
+    executor : concurrent.futures.Executor, optional
+        Runs the joining-step searches of one length in parallel (a local process pool,
+        a Dask ``Client.get_executor()``); results are taken in submission order, so the
+        answer does not depend on it.
+    solver : str
+        Backend of the working-set solves.
+    max_step : float, optional
+        Upper bound on the joining step (default ``max(4, 2N)``, raised to the pieces' sum
+        plus 2 where that is larger).
+    deadline : float, optional
+        A ``time.perf_counter()`` value: no new length is started after it (the state of the
+        lengths done is returned).
+    checkpoint : path, optional
+        JSON file rewritten after each length; an existing one for the same problem resumes.
+    progress : callable, optional
+        Called with one line of text after each length.
+    state : CompositionState, optional
+        Resume from this state (instead of the checkpoint).
+
+    Returns
+    -------
+    CompositionState
+        ``pieces[family][n]`` for every length done; ``length`` tells how far it got.
+
+    References
+    ----------
+    B. Grimmer, K. Shu and A. L. Wang, "Composing optimized stepsize schedules for gradient
+    descent", arXiv:2410.16249, 2024; Z. Zhang and R. Jiang, arXiv:2410.12395, 2024.
+
+    Examples
+    --------
+    >>> from pepstep import Problem, constant
+    >>> st = compose_search(Problem(constant(1.5, 3)))
+    >>> [round(h, 4) for h in st.pieces["fgap/dist"][3].steps]   # sqrt 2, 1 + sqrt 2, 3/2
+    [1.4142, 2.4142, 1.5]
+    """
+    n_target = template.num_steps
+    fc = template.function_class
+    families = composition_families(template)
+    target = families[0]
+    hi = default_max_step(n_target) if max_step is None else float(max_step)
+    if state is None and checkpoint is not None:
+        state = read_checkpoint(checkpoint, template, solver, max_step)
+    if state is None:
+        state = CompositionState.empty(families)
+    start = time.perf_counter()
+    stop = None
+    while state.length < n_target:
+        n = state.length + 1
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _Deadline
+        try:
+            _extend_length(state, fc, target, n, executor, solver, "generate", hi, deadline)
+        except KeyboardInterrupt as exc:
+            stop = exc
+        if stop is not None:
+            break
+        if checkpoint is not None:
+            _write_checkpoint(checkpoint, template, solver, max_step, state)
+        if progress is not None:
+            progress(
+                f"compose N={n} of {n_target}: {state.pieces[target][n].value:.10g} "
+                f"({state.pieces[target][n].how}), {state.tasks} joins, {time.perf_counter() - start:.0f} s"
+            )
+    if stop is not None:
+        raise stop
+    return state

@@ -85,7 +85,7 @@ def test_f_join_sizes():
 def test_optimizer_with_composed_start_beats_bnb(n):
     """N = 6, 9: the composed start wins and beats the published BnB-PEP vectors (2.8% and
     1.6% at N = 6 and 9, both re-evaluated here by the same PEP)."""
-    r = optimize_schedule(n, kinds=("composed", "neutral"), starts=2, restarts=0)
+    r = optimize_schedule(n, kinds=("composed", "neutral"), starts=2, restarts=0, explore=False)
     assert r.ok
     assert r.starts[r.winning_start].kind == "composed"
     assert r.value < bnb(n) * (1 - 1e-2)
@@ -97,7 +97,7 @@ def test_bad_kinds_and_radius():
     with pytest.raises(InputError, match="radius="):
         optimize_schedule(3, radius=0.0)
     with pytest.raises(InputError, match="No start"):
-        optimize_schedule(1, kinds=("silver",))
+        optimize_schedule(1, kinds=("silver",), explore=False)
 
 
 @pytest.mark.slow  # two full PEP solves at N = 50 (about 10 s each under contention)
@@ -128,7 +128,7 @@ def test_optimizer_n50_beats_bnb():
     start wins over the silver start, below the BnB-PEP vector's value, one step above 30."""
     from benchmarks.bench_optimize import N50_OPTIONS
 
-    r = optimize_schedule(50, **N50_OPTIONS)
+    r = optimize_schedule(50, explore=False, **N50_OPTIONS)
     assert r.ok
     assert r.starts[r.winning_start].kind == "composed"
     assert r.value <= bnb(50)

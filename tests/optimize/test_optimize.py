@@ -62,7 +62,7 @@ def test_one_step():
 
 def test_three_steps_from_neutral_start():
     """N = 3: w = 1/(12 + 8 sqrt 2) with steps (sqrt 2, 1 + sqrt 2, 3/2) (Das Gupta et al. 2024)."""
-    r = optimize_schedule(3, starts=1, restarts=0)
+    r = optimize_schedule(3, starts=1, restarts=0, explore=False)
     assert r.starts[r.winning_start].kind == "neutral"
     assert_rel(r.value, 1 / (12 + 8 * math.sqrt(2)), 1e-5, "N=3")
     expected = [math.sqrt(2), 1 + math.sqrt(2), 1.5]
@@ -73,7 +73,10 @@ def test_three_steps_from_neutral_start():
 @pytest.fixture(scope="module")
 def optimized_2_to_10():
     known: dict = {}
-    return {n: optimize_schedule(n, starts=6, restarts=1, seed=0, known=known) for n in range(2, 11)}
+    return {
+        n: optimize_schedule(n, starts=6, restarts=1, seed=0, known=known, explore=False)
+        for n in range(2, 11)
+    }
 
 
 @pytest.mark.slow  # about 4 minutes under CPU contention (recursive multistart for N = 2..10)
@@ -96,7 +99,7 @@ def test_matches_literature_and_beats_constant(n, optimized_2_to_10):
 )
 def test_other_classes_beat_the_best_constant(fc, measure):
     """The optimized value, checked by a fresh PEP solve, is below the best constant schedule's."""
-    r = optimize_schedule(4, function_class=fc, measure=measure, starts=2, restarts=0)
+    r = optimize_schedule(4, function_class=fc, measure=measure, starts=2, restarts=0, explore=False)
     check = worst_case(Problem(r.schedule, fc, measure)).value
     assert_rel(check, r.value, RTOL_VALUE, "re-check")
     assert check < r.best_constant_value * (1 - 1e-3)

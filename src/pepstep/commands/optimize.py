@@ -1,7 +1,15 @@
 """``pepstep optimize``: a step-size schedule minimizing the exact worst case.
 
-Progress (starts done, best value, elapsed time) goes to stderr, also with ``--json``;
-``--quiet`` silences it. ``--out`` writes the same JSON object as ``--json`` prints.
+A composition search (the best schedules of every length up to N, each a join of two
+shorter ones around one step fitted by the exact worst case) runs first, from scratch;
+then the starts chosen by ``--kinds`` are polished locally. ``--time-limit S`` (and Ctrl-C)
+stops the search and reports the best schedule found so far with its exact value.
+``--checkpoint FILE`` saves the composition search after each length and resumes it.
+``--workers`` (local processes) or ``--scheduler`` (Dask) spread the joins of one length;
+the result does not depend on them.
+
+Progress (lengths and starts done, best value, elapsed time) goes to stderr, also with
+``--json``; ``--quiet`` silences it. ``--out`` writes the same JSON object as ``--json``.
 
 JSON output
   | key | meaning |
@@ -25,7 +33,12 @@ JSON output
   | `pep_solves` | PEP solves in all |
   | `solver` | the package of the final full-PEP solve |
   | `solver_version` | its version |
-  | `formulation` | "dense" (through cvxpy) |
+  | `found_by` | how the winner was found: its start kind (compose: the join that built it) |
+  | `stopped` | null, or "time limit" / "interrupted": the best found so far is reported |
+  | `anchors` | the schedules compared with, on the same problem |
+  | `anchors.constant` | the best constant step: value (null unless optimal), status, reason, steps |
+  | `anchors.silver` | the silver schedule (N >= 2): value, status, reason (why not finite), steps |
+  | `anchors.composed` | the composed schedule (convex fgap from dist, N >= 2): value, status, reason, steps |
   | `certificate` | null unless --certify was given |
   | `certificate.written_to` | the --certify file |
   | `certificate.rate` | the certified rate, an exact "p/q" (normalized, L = R = 1) |
@@ -38,7 +51,7 @@ import json
 import sys
 
 from ..errors import InputError
-from ..optimize import NEUTRAL_STEP, certify_schedule, optimize, plot_schedule
+from ..optimize import NEUTRAL_STEP, START_KINDS, certify_schedule, optimize, plot_schedule, read_checkpoint
 from ..pep import Problem
 from ..schedules import constant
 from .common import (
@@ -58,14 +71,24 @@ from .common import (
     solver_json,
 )
 from .rate import units
+from .search import _SCHEDULER, MAX_WORKERS
+from .search import _executor as search_executor
 
-#: Largest N ``optimize`` accepts. Each start runs a trust-region loop of PEP solves of size
-#: N + 2 (about 4 s per all-pairs solve at N = 50 here, growing like N^6 per interior-point
-#: iteration) and the starts build schedules in O(N^2) loops; N = 50 is the published case.
-MAX_NUM_STEPS = 100
+#: Largest N ``optimize`` accepts. The composition search solves dozens of PEPs per length
+#: up to N (by constraint generation: about 1.3 s apiece at N = 50 and 5 s at N = 127 on
+#: this machine); N = 127 is the longest run measured (benchmarks/bench_optimize.py).
+MAX_NUM_STEPS = 127
 WHY_MAX = (
-    "each start solves dozens of PEPs of order N + 2, about 4 s apiece at N = 50 on this machine "
-    "and growing like N^6; longer runs take many hours"
+    "the composition search solves dozens of PEPs of order N + 2 for every length up to N, "
+    "about 5 s apiece at N = 127 on this machine; longer runs take many hours"
+)
+#: Without --time-limit, the composition search from scratch is refused beyond this N (its
+#: measured time grows past an hour; with a time limit the best found in time is reported).
+MAX_UNLIMITED = 60
+WHY_UNLIMITED = (
+    "without --time-limit the composition search from scratch is refused beyond N = "
+    f"{MAX_UNLIMITED} (it runs for hours there); give --time-limit S to get the best found in S seconds, "
+    "or --no-explore"
 )
 
 #: Most starts, and most restarts per start: each runs a whole local optimization.
@@ -123,6 +146,38 @@ def register(sub) -> None:
     p.add_argument(
         "--radius", type=positive_float, default=0.5, help="initial trust-region radius (default 0.5)"
     )
+    p.add_argument(
+        "--no-explore",
+        dest="explore",
+        action="store_false",
+        help="skip the composition search (only the --kinds starts run)",
+    )
+    p.add_argument(
+        "--pep-method",
+        default="generate",
+        choices=("generate", "auto", "full"),
+        help="how the winner's exact worst case is computed: generate (default: constraint "
+        "generation, exact), auto or full (all pairs in one SDP)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=positive_float,
+        default=None,
+        metavar="S",
+        help="stop after about S seconds and report the best schedule found so far, evaluated exactly",
+    )
+    p.add_argument(
+        "--checkpoint",
+        default=None,
+        help="JSON file of the composition search, rewritten per length; resumes",
+    )
+    p.add_argument(
+        "--workers",
+        type=int_in(1, MAX_WORKERS, "each is a spawned process with its own solver stack"),
+        default=None,
+        help="local processes for the composition search (default: this process only)",
+    )
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
     p.add_argument("--json", action="store_true", help="print one JSON object (progress still on stderr)")
     add_quiet_argument(p)
     p.add_argument("--out", default=None, help="write the result (JSON) here, atomically")
@@ -133,7 +188,8 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
+def check_args(args) -> Problem:
+    """Every refusal of ``optimize``, before any computation; returns the template problem."""
     fc = function_class_from_args(args)
     if args.method != "trust-region":
         refuse_given(
@@ -142,27 +198,65 @@ def run(args) -> int:
     kinds = None if args.kinds is None else [k.strip() for k in args.kinds.split(",") if k.strip()]
     if kinds is not None and not kinds:
         raise InputError(f"The --kinds list is empty. Got --kinds {args.kinds!r}.")
+    if kinds is not None:
+        bad = [k for k in kinds if k not in START_KINDS]
+        if bad:
+            raise InputError(
+                f"Unknown start kind {bad[0]!r} in --kinds; choose among {', '.join(START_KINDS)}."
+            )
+    args.kinds_list = kinds
+    if args.explore and args.time_limit is None and args.num_steps > MAX_UNLIMITED:
+        raise InputError(f"--num-steps {args.num_steps} is refused: {WHY_UNLIMITED}.")
+    if not args.explore:
+        refuse_given(
+            args, {"checkpoint": "--checkpoint"}, "with --no-explore (it saves the composition search)"
+        )
+    if args.scheduler is not None and args.workers is not None:
+        raise InputError("Give --workers (local processes) or --scheduler (Dask), not both.")
+    if args.scheduler is not None and not _SCHEDULER.match(args.scheduler):
+        raise InputError(
+            f"The --scheduler must be an address such as tcp://127.0.0.1:8786. Got {args.scheduler!r}."
+        )
     check_outputs(args, OUTPUTS)
     init = args.init or ("dist" if fc.has_minimizer else "fgap")
     # the problem of every schedule tried; its steps are the neutral start
     template = Problem(constant(NEUTRAL_STEP, args.num_steps), fc, args.measure, init, args.R)
+    if args.checkpoint:
+        read_checkpoint(args.checkpoint, template, args.solver, args.max_step)  # refuses a foreign file
+    return template
 
-    def report(done, total, best):
-        bar.set_postfix_str(f"{done} of {total} starts done, best {best:.10g}")
 
-    with progress_bar(args, f"optimize N={args.num_steps}", unit="start", heartbeat=True) as bar:
-        result = optimize(
-            template,
-            starts=args.starts,
-            seed=args.seed,
-            max_step=args.max_step,
-            solver=args.solver,
-            restarts=args.restarts,
-            local_method=args.method,
-            radius=args.radius,
-            kinds=kinds,
-            progress=report,
-        )
+def run(args) -> int:
+    template = check_args(args)
+    fc = template.function_class
+    executor, close = None, (lambda: None)
+    if args.workers is not None or args.scheduler is not None:
+        executor, close = search_executor(args)
+
+    def report(text):
+        bar.set_postfix_str(text)
+
+    try:
+        with progress_bar(args, f"optimize N={args.num_steps}", unit="step", heartbeat=True) as bar:
+            result = optimize(
+                template,
+                starts=args.starts,
+                seed=args.seed,
+                max_step=args.max_step,
+                solver=args.solver,
+                restarts=args.restarts,
+                local_method=args.method,
+                radius=args.radius,
+                kinds=args.kinds_list,
+                progress=report,
+                explore=args.explore,
+                pep_method=args.pep_method,
+                time_limit=args.time_limit,
+                executor=executor,
+                checkpoint=args.checkpoint,
+            )
+    finally:
+        close()
     out = _json(result)
     if not result.ok:  # never a value the solver did not certify, and no file
         out["value"] = out["normalized_value"] = None
@@ -194,12 +288,21 @@ def run(args) -> int:
             f"worst case   {fmt(result.value)}  (status {result.status.value}, N = {result.num_steps}, "
             f"class {fc.kind}, measure {result.problem.measure.value}, init {result.problem.init.value})"
         )
-        print(f"best const.  h = {fmt(result.best_constant_step, 8)}: {fmt(result.best_constant_value)}")
+        for name, a in out["anchors"].items():
+            shown = (
+                fmt(a["value"])
+                if a["value"] is not None
+                else f"no value ({a['status']}: {a.get('reason') or ''})"
+            )
+            print(f"{'vs ' + name:<12s} {shown}")
         print(
             f"won          start {result.winning_start} ({win.kind}"
             + (f", seed {win.seed}" if win.seed is not None else "")
             + f") of {len(result.starts)}; {result.pep_solves} PEP solves, {result.seconds:.1f} s"
         )
+        print(f"found by     {result.found_by}")
+        if result.stopped:
+            print(f"stopped      {result.stopped}: the best schedule found so far, evaluated exactly")
         if args.certify:
             print(f"certificate  rate {out['certificate']['rate']} written to {args.certify}")
     return 0

@@ -1,0 +1,192 @@
+"""The composition search (a dynamic program over joins) from scratch, against closed forms.
+
+The references are the closed forms of the composed schedules, never used by the search:
+OBS-F ``f(x_N) - f* <= L R^2 / (2 (2 S_N + 1))`` (Grimmer, Shu & Wang 2024) with ``S_N`` the
+sum of the composed schedule (:func:`pepstep.optimize.composed_schedule`), and OBS-G
+``|g_N|^2 <= 2 L Delta / (1 + 2 S_N)`` (the same sum: OBS-G is OBS-F reversed).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from pepstep import FunctionClass, InputError, Problem, Schedule, constant
+from pepstep.cli import main
+from pepstep.optimize import (
+    CompositionState,
+    compose_search,
+    composed_schedule,
+    exact_worst_case,
+    optimize,
+    read_checkpoint,
+)
+from tests.conftest import assert_rel
+
+#: The issue's tolerance against OBS-F / OBS-G (the values found agree to about 1e-7).
+RTOL_OBS = 1e-6
+
+
+def obs_f(n: int) -> float:
+    return 1.0 / (2.0 * (2.0 * sum(composed_schedule(n)[0]) + 1.0))
+
+
+def obs_g(n: int) -> float:
+    return 2.0 / (1.0 + 2.0 * sum(composed_schedule(n)[0]))
+
+
+def exact(steps, measure="fgap", init="dist") -> float:
+    wc = exact_worst_case(Problem(Schedule(tuple(steps)), FunctionClass(), measure, init))
+    assert wc.ok, wc
+    return wc.normalized_value
+
+
+@pytest.fixture(scope="module")
+def fgap_6():
+    return compose_search(Problem(constant(1.5, 6)))
+
+
+@pytest.mark.parametrize("n", range(1, 7))
+def test_rediscovers_obs_f(n, fgap_6):
+    """From scratch, every length up to 6: the exact worst case of the schedule found is the
+    OBS-F value within 1e-6 (an independent exact solve of the steps found)."""
+    piece = fgap_6.pieces["fgap/dist"][n]
+    assert_rel(exact(piece.steps), obs_f(n), RTOL_OBS, f"N={n}")
+
+
+def test_the_winning_joins_are_f_and_s_joins(fgap_6):
+    """The pairs that win are |g|^2-from-dist pieces (s) joined to f-gap pieces or to each
+    other: the f- and s-joins of the composition theory, found, not given."""
+    assert fgap_6.pieces["fgap/dist"][6].how == "gradnorm/dist[3] + h + fgap/dist[2]"
+    assert fgap_6.pieces["gradnorm/dist"][3].how == "gradnorm/dist[1] + h + gradnorm/dist[1]"
+    # the s-piece of length 2^k - 1 is the silver schedule: |g_N|^2 <= R^2 / rho^(2k)
+    rho = 1 + math.sqrt(2)
+    assert_rel(exact(fgap_6.pieces["gradnorm/dist"][3].steps, "gradnorm", "dist"), rho**-4, RTOL_OBS, "s3")
+
+
+@pytest.mark.parametrize("n", [4])
+def test_rediscovers_obs_g(n):
+    """|g_N|^2 from f(x_0) - f* <= Delta: the OBS-G value 2/(1 + 2 S_N) within 1e-6."""
+    st = compose_search(Problem(constant(1.5, n), FunctionClass(), "gradnorm", "fgap"))
+    assert_rel(exact(st.pieces["gradnorm/fgap"][n].steps, "gradnorm", "fgap"), obs_g(n), RTOL_OBS, f"N={n}")
+
+
+@pytest.mark.slow  # about 5 minutes on two busy cores
+def test_rediscovers_obs_f_to_25():
+    st = compose_search(Problem(constant(1.5, 25)))
+    for n in (10, 15, 20, 25):
+        assert_rel(exact(st.pieces["fgap/dist"][n].steps), obs_f(n), RTOL_OBS, f"N={n}")
+
+
+@pytest.mark.slow  # about 5 minutes on two busy cores
+def test_rediscovers_obs_g_to_25():
+    st = compose_search(Problem(constant(1.5, 25), FunctionClass(), "gradnorm", "fgap"))
+    for n in (10, 25):
+        got = exact(st.pieces["gradnorm/fgap"][n].steps, "gradnorm", "fgap")
+        assert_rel(got, obs_g(n), RTOL_OBS, f"N={n}")
+
+
+def test_same_answer_on_a_loopback_dask_cluster():
+    """A fixed problem gives the same pieces, bit for bit, in one process and on Dask."""
+    distributed = pytest.importorskip("distributed")
+    template = Problem(constant(1.5, 3))
+    alone = compose_search(template)
+    with distributed.Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None) as c:
+        spread = compose_search(template, executor=c.get_executor())
+    assert spread.to_json() == alone.to_json()
+
+
+def test_checkpoint_resumes_without_new_work(tmp_path):
+    path = tmp_path / "c.json"
+    template = Problem(constant(1.5, 2))
+    first = compose_search(template, checkpoint=path)
+    again = compose_search(template, checkpoint=path)
+    assert again.tasks == first.tasks and again.to_json() == first.to_json()
+    longer = compose_search(Problem(constant(1.5, 3)), checkpoint=path)  # resumes at length 3
+    assert longer.pieces["fgap/dist"][2] == first.pieces["fgap/dist"][2]
+    assert_rel(exact(longer.pieces["fgap/dist"][3].steps), obs_f(3), RTOL_OBS, "N=3 resumed")
+    with pytest.raises(InputError, match="another problem"):
+        read_checkpoint(path, Problem(constant(1.5, 3), FunctionClass(), "gradnorm", "dist"))
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    with pytest.raises(InputError, match="not an optimize checkpoint"):
+        read_checkpoint(bad, template)
+    assert isinstance(CompositionState.from_json(first.to_json()), CompositionState)
+
+
+def test_time_limit_reports_the_best_so_far_exactly():
+    """A time limit far below the search's needs: the best schedule found in time (here the
+    best constant step), stopped says so, and the value is that schedule's exact worst case."""
+    r = optimize(Problem(constant(1.5, 12)), time_limit=0.5, kinds=("compose",))
+    assert r.stopped == "time limit" and r.ok
+    assert_rel(exact(r.steps), r.value, 1e-7, "re-check")
+    # h = 1: 1/(4N+2) is an upper bound of the best constant step's value
+    assert r.value <= 1 / (4 * 12 + 2)
+
+
+def test_optimize_reports_anchors_and_how_found():
+    r = optimize(Problem(constant(1.5, 3)), kinds=("compose",))
+    assert r.ok and r.found_by.startswith("compose: gradnorm/dist[1] + h + fgap/dist[1]")
+    assert_rel(r.value, obs_f(3), RTOL_OBS, "N=3")
+    anchors = r.to_json()["anchors"]
+    assert set(anchors) == {"constant", "silver", "composed"}
+    assert_rel(anchors["composed"]["value"], obs_f(3), RTOL_OBS, "composed anchor")
+    assert r.value <= anchors["silver"]["value"] and r.value <= anchors["constant"]["value"]
+
+
+def test_unbounded_silver_start_is_skipped_with_the_reason():
+    """Nonconvex class: silver's step 2 + sqrt 2 makes the worst case unbounded."""
+    r = optimize(
+        Problem(constant(1.5, 7), FunctionClass("nonconvex"), "gradnorm", "fgap"),
+        kinds=("silver",),
+        explore=False,
+        restarts=0,
+    )
+    silver_start = next(s for s in r.starts if s.kind == "silver")
+    assert silver_start.message.startswith("skipped") and "radius" not in silver_start.message
+    assert r.to_json()["anchors"]["silver"]["value"] is None
+    assert r.to_json()["anchors"]["silver"]["status"] in ("unbounded", "infeasible", "failed")
+
+
+@pytest.mark.parametrize(
+    "argv, word",
+    [
+        (["--num-steps", "3", "--time-limit", "-1"], "-1"),
+        (["--num-steps", "3", "--time-limit", "nan"], "nan"),
+        (["--num-steps", "128"], "128"),
+        (["--num-steps", "80"], "--time-limit"),
+        (["--num-steps", "3", "--workers", "1", "--scheduler", "tcp://127.0.0.1:1"], "not both"),
+        (["--num-steps", "3", "--no-explore", "--checkpoint", "c.json"], "--checkpoint"),
+        (["--num-steps", "3", "--kinds", "neutral,bogus"], "bogus"),
+        (["--num-steps", "3", "--scheduler", "nonsense"], "nonsense"),
+    ],
+)
+def test_cli_refuses_before_any_computation(argv, word, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["optimize", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert word in err and len(err.splitlines()) == 1, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_refuses_a_foreign_checkpoint(tmp_path, capsys):
+    path = tmp_path / "c.json"
+    path.write_text(
+        '{"problem": {}, "composition": {"families": [], "pieces": {}, "combos": {}, "evals": 0, "tasks": 0}}'
+    )
+    assert main(["optimize", "--num-steps", "3", "--checkpoint", str(path)]) == 2
+    assert "another problem" in capsys.readouterr().err
+
+
+def test_gradient_of_a_joining_step_is_the_pep_slope():
+    """The joining-step search uses the dual gradient; compare it with a central difference."""
+    from pepstep.optimize import _evaluate
+
+    steps = [math.sqrt(2), 2.2, 1.5]
+    w, g, _ = _evaluate(FunctionClass(), "fgap/dist", steps, "clarabel", "full")
+    eps = 1e-5
+    up = _evaluate(FunctionClass(), "fgap/dist", [steps[0], 2.2 + eps, 1.5], "clarabel", "full")[0]
+    down = _evaluate(FunctionClass(), "fgap/dist", [steps[0], 2.2 - eps, 1.5], "clarabel", "full")[0]
+    np.testing.assert_allclose(g[1], (up - down) / (2 * eps), rtol=1e-3)
