@@ -51,7 +51,7 @@ def _row(t, label, tie, h, cert, counter, seconds) -> dict:
         "start": label,
         "tie": tie,
         "average": round(sum(h) / t, 6) if h else "",
-        "certified": (bool(cert.valid) if cert is not None else "") if h else "not straightforward",
+        "certified": (cert is not None and bool(cert.valid)) if h else "not straightforward",
         "asymmetry": round(max(abs(h[i] - h[t - 1 - i]) for i in range(t)), 4) if h else "",
         "sdps": counter.n if counter else "",
         "seconds": round(seconds, 1) if seconds is not None else "",
@@ -61,9 +61,8 @@ def _row(t, label, tie, h, cert, counter, seconds) -> dict:
 
 def _compare(t, label, start, rows, patterns) -> None:
     """The start, its refinement as a palindrome and free, and the free result's mirror average."""
-    from pepstep.cyclic import certify_pattern
     from pepstep.errors import InputError
-    from pepstep.search import _Counter, refine_pattern
+    from pepstep.search import _Counter, certified_backoff, refine_pattern
 
     rows.append(_row(t, label, "start (level-tied palindrome)", start, None, None, None))
     for tie, source in (("palindrome", start), ("none", start), ("mirror", None)):
@@ -78,7 +77,9 @@ def _compare(t, label, start, rows, patterns) -> None:
         except InputError:
             h = None  # the mirror average is not straightforward
         seconds = time.perf_counter() - begin
-        cert = certify_pattern(h) if h else None
+        cert = None
+        if h:
+            h, cert = certified_backoff(h)  # the float result, shortened until it certifies exactly
         name = "palindrome from the free result's mirror average" if tie == "mirror" else tie
         rows.append(_row(t, label, name, h, cert, counter, seconds))
         if h:

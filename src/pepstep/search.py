@@ -73,6 +73,7 @@ __all__ = [
     "search_patterns",
     "max_middle",
     "refine_pattern",
+    "certified_backoff",
 ]
 
 SECTION_POINTS = 4  # evaluations per section-search round (fixed: results independent of workers)
@@ -594,3 +595,23 @@ def refine_pattern(steps, tie: str = "palindrome", executor=None, *, passes: int
                 if sum(trial) > sum(h) * (1 + 1e-9):
                     h = trial
     return tuple(h)
+
+
+#: Relative shrinkings :func:`certified_backoff` tries, in order.
+BACKOFF = (0.0, 1e-4, 1e-3, 3e-3, 1e-2)
+
+
+def certified_backoff(steps):
+    """``(steps, certificate)``: ``steps`` scaled down by the first factor of ``BACKOFF`` that
+    certifies exactly (:func:`pepstep.cyclic.certify_pattern`), or ``(steps, None)``.
+
+    A pattern found by the float criterion at the edge of the straightforward set (as
+    :func:`refine_pattern` finds them) may fail the exact certificate by a hair; a uniformly
+    shorter pattern usually passes.
+    """
+    for eps in BACKOFF:
+        h = tuple(float(x) * (1.0 - eps) for x in steps)
+        cert = certify_pattern(h)
+        if cert.valid:
+            return h, cert
+    return tuple(steps), None
