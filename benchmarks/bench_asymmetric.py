@@ -51,7 +51,9 @@ def _row(t, label, tie, h, cert, counter, seconds) -> dict:
         "start": label,
         "tie": tie,
         "average": round(sum(h) / t, 6) if h else "",
-        "certified": (cert is not None and bool(cert.valid)) if h else "not straightforward",
+        "certified": ""
+        if cert == ""
+        else ((cert is not None and bool(cert.valid)) if h else "not straightforward"),
         "asymmetry": round(max(abs(h[i] - h[t - 1 - i]) for i in range(t)), 4) if h else "",
         "sdps": counter.n if counter else "",
         "seconds": round(seconds, 1) if seconds is not None else "",
@@ -64,7 +66,7 @@ def _compare(t, label, start, rows, patterns) -> None:
     from pepstep.errors import InputError
     from pepstep.search import _Counter, certified_backoff, refine_pattern
 
-    rows.append(_row(t, label, "start (level-tied palindrome)", start, None, None, None))
+    rows.append(_row(t, label, "start (level-tied palindrome)", start, "", None, None))
     for tie, source in (("palindrome", start), ("none", start), ("mirror", None)):
         if tie == "mirror":  # does the free result need its asymmetry?
             free = patterns[f"t{t} {label} none"]
