@@ -1216,7 +1216,7 @@ def _optimize(
         stopped = "time limit" if isinstance(exc, _Deadline) else "interrupted"
     if composition is not None and composition.length >= num_steps:
         piece = composition.pieces[composition.families[0]][num_steps]
-        points.insert(0, ("compose", None, np.asarray(piece.steps)))
+        points = [("compose", None, np.asarray(piece.steps)), *points][:starts]
     if not points and not stopped:
         raise InputError(f"No start of the kinds {kinds!r} applies to N={num_steps}.")
     results = []
@@ -1324,6 +1324,12 @@ def _anchors(template: Problem, hi: float, solver: str, obj: _Objective) -> dict
     named = [("silver", silver(n).steps)] if n >= 2 else []
     if _composable(template) and n >= 2:
         named.append(("composed", composed_schedule(n)[0]))
+    undefined = {
+        "silver": "the silver schedule is defined for N >= 2 here",
+        "composed": "the composed schedule is defined for convex f(x_N) - f* from |x_0 - x*| <= R, N >= 2",
+    }
+    for name, reason in undefined.items():
+        out[name] = {"steps": [], "value": math.inf, "status": "not defined", "reason": reason}
     for name, steps in named:
         wc = obj._worst_case(np.asarray(steps))
         w = wc.normalized_value
@@ -1353,10 +1359,18 @@ def plot_schedule(result: ScheduleResult, path, reference: tuple | None = None) 
     if reference is not None:
         label, value = reference
         title += f" vs {label} {value:.6g} ({100.0 * (result.value / value - 1.0):+.2f}%)"
+    shown = [
+        f"{name} {a['value']:.5g}"
+        for name, a in result.anchors.items()
+        if a["status"] == "optimal" and math.isfinite(a["value"])
+    ]
     caption = (
         f"Normalized steps h_k (the step is h_k / L) of the schedule pepstep optimize found for "
-        f"{problem_brief(result.problem)}; its exact worst case is the value in the title."
+        f"{problem_brief(result.problem)} ({result.found_by.split(';')[0]}); its exact worst case is the "
+        f"value in the title, beside those of the anchors on the same problem."
     )
+    if shown:
+        title += "\n" + ", ".join(shown)
     plot_steps(result.steps, path, title, caption)
 
 

@@ -33,6 +33,7 @@ JSON output
   | `pep_solves` | PEP solves in all |
   | `solver` | the package of the final full-PEP solve |
   | `solver_version` | its version |
+  | `formulation` | how the final solve was formulated (see `pepstep rate --help`) |
   | `found_by` | how the winner was found: its start kind (compose: the join that built it) |
   | `stopped` | null, or "time limit" / "interrupted": the best found so far is reported |
   | `anchors` | the schedules compared with, on the same problem |
@@ -202,7 +203,7 @@ def check_args(args) -> Problem:
         bad = [k for k in kinds if k not in START_KINDS]
         if bad:
             raise InputError(
-                f"Unknown start kind {bad[0]!r} in --kinds; choose among {', '.join(START_KINDS)}."
+                f"The start kinds must be among {', '.join(START_KINDS)}. Got {bad[0]!r} in --kinds {args.kinds!r}."
             )
     args.kinds_list = kinds
     if args.explore and args.time_limit is None and args.num_steps > MAX_UNLIMITED:
