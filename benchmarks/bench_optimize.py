@@ -165,6 +165,63 @@ def main_long(out_dir: Path) -> None:
         write_csv(Path(out_dir) / "bench_optimize_long.csv", rows)
 
 
+#: Other classes and criteria (``--classes``): name -> (class, L, mu, measure, init).
+CRITERIA = {
+    "strongly-convex-dist": ("strongly-convex", 1.0, 0.1, "dist", "dist"),
+    "strongly-convex-fgap": ("strongly-convex", 1.0, 0.1, "fgap", "dist"),
+    "nonconvex-mingradnorm": ("nonconvex", 1.0, 0.0, "mingradnorm", "fgap"),
+}
+
+
+def main_classes(out_dir: Path, sizes=(5,)) -> None:
+    """``results/optimized_schedules.{csv,json,png}`` and ``problems/patterns/optimized_*``: the
+    composition search from scratch on other classes, each value re-checked by an independent
+    solve (the full PEP, all pairs, Clarabel) beside the best constant step and silver."""
+    from pepstep import FunctionClass
+    from pepstep.plots import plot_schedules
+
+    rows, shapes = [], {}
+    for n in sizes:
+        for name, (kind, L, mu, measure, init) in CRITERIA.items():
+            fc = FunctionClass(kind, L, mu)
+            template = Problem(constant(1.5, n), fc, measure, init)
+            r = optimize(
+                template, kinds=("compose",), seed=0, restarts=0, max_iter=POLISH_ITER, progress=True
+            )
+            check = worst_case(Problem(r.schedule, fc, measure, init), method="full", throw=False)
+            anchors = r.to_json()["anchors"]
+            row = {
+                "criterion": name,
+                "N": n,
+                "value": f"{r.value:.10g}" if r.ok else "",
+                "status": r.status.value,
+                "recheck_full_pep": f"{check.value:.10g}" if check.ok else "",
+                "recheck_status": check.status.value,
+                "best_constant_value": _fmt(anchors["constant"]["value"]),
+                "silver_value": _fmt(anchors["silver"]["value"]),
+                "silver_status": anchors["silver"]["status"],
+                "ratio_to_constant": f"{r.value / anchors['constant']['value']:.6f}" if r.ok else "",
+                "found_by": r.found_by,
+                "seconds": round(r.seconds, 1),
+                "max_step": f"{max(r.steps):.4g}",
+            }
+            rows.append(row)
+            print("  ", row, flush=True)
+            shapes[f"{name}, N = {n}: {r.value:.4g} (constant {_fmt(anchors['constant']['value'])})"] = (
+                r.steps
+            )
+            path = PATTERNS / f"optimized_{name}_n{n}.json"
+            path.write_text(
+                json.dumps(pattern_json(r, f"benchmarks/bench_optimize.py --classes ({name})"), indent=1)
+                + "\n"
+            )
+            write_csv(Path(out_dir) / "optimized_schedules.csv", rows)
+            (Path(out_dir) / "optimized_schedules.json").write_text(json.dumps(rows, indent=1) + "\n")
+    plot_schedules(
+        shapes, Path(out_dir) / "optimized_schedules.png", "Optimized schedules by criterion (from scratch)"
+    )
+
+
 if __name__ == "__main__":
     import logging
 
@@ -174,6 +231,9 @@ if __name__ == "__main__":
         optimize_n50()
     elif "--patterns" in args:
         save_patterns()
+    elif "--classes" in args:
+        rest = [a for a in args if not a.startswith("--")]
+        main_classes(Path(rest[0] if rest else "results"), tuple(int(a) for a in rest[1:]) or (5,))
     elif "--long" in args:
         main_long(Path(next((a for a in args if not a.startswith("--")), "results")))
     else:

@@ -190,3 +190,23 @@ def test_gradient_of_a_joining_step_is_the_pep_slope():
     up = _evaluate(FunctionClass(), "fgap/dist", [steps[0], 2.2 + eps, 1.5], "clarabel", "full")[0]
     down = _evaluate(FunctionClass(), "fgap/dist", [steps[0], 2.2 - eps, 1.5], "clarabel", "full")[0]
     np.testing.assert_allclose(g[1], (up - down) / (2 * eps), rtol=1e-3)
+
+
+def test_ctrl_c_reports_the_best_so_far_exactly(monkeypatch):
+    """A KeyboardInterrupt inside the composition search: the best schedule found before it
+    (the best constant step here) is evaluated exactly and reported as interrupted."""
+    import importlib
+
+    opt = importlib.import_module("pepstep.optimize")  # the module (pepstep.optimize is also a function)
+    real = opt._extend_length
+
+    def interrupted(state, *args, **kwargs):
+        if state.length >= 1:
+            raise KeyboardInterrupt
+        return real(state, *args, **kwargs)
+
+    monkeypatch.setattr(opt, "_extend_length", interrupted)
+    r = optimize(Problem(constant(1.5, 3)), kinds=("compose",))
+    assert r.stopped == "interrupted" and r.ok
+    assert_rel(exact(r.steps), r.value, 1e-7, "re-check")
+    assert r.value <= 1 / (4 * 3 + 2)  # below h = 1's 1/(4N + 2)
