@@ -96,7 +96,12 @@ WHY_UNLIMITED = (
 MAX_STARTS = 64
 WHY_STARTS = "each runs a whole local optimization of dozens of PEP solves"
 
-OUTPUTS = {"out": ("--out", "file"), "plot": ("--plot", "plot"), "certify": ("--certify", "file")}
+OUTPUTS = {
+    "out": ("--out", "file"),
+    "plot": ("--plot", "plot"),
+    "certify": ("--certify", "file"),
+    "checkpoint": ("--checkpoint", "file"),
+}
 
 
 def register(sub) -> None:
