@@ -46,6 +46,7 @@ def main(out_dir=None, argv=None) -> None:
     with RowWriter(out, FIELDS) as w:
         for spec in PROBLEMS:
             problem = load_objective(spec)
+            run_stack_on(problem, parse_stack(STACKS[0]), 50)  # warm-up: imports, first BLAS calls
             base = None
             for text in STACKS:
                 t = run_stack_on(problem, parse_stack(text), ITERS)

@@ -293,7 +293,7 @@ def plot_robustness(result: RobustnessResult, path) -> None:
         + ", ".join(f"{k} {v:g}" for k, v in result.kappas.items())
         + "). Spread: log10(max/min) of the final losses over the grid, over the runs that did not diverge "
         "(x: diverged, final loss above the initial one, drawn at the top). Grey lines: gradient descent with the certified schedules silver, OBS-F and constant h = 1 "
-        "for the same N. Dotted: the precision floor."
+        "for the same N. Losses below the reference accuracy are drawn at it."
     )
     fig.supxlabel(
         "\n".join(textwrap.wrap(caption, 80 * len(fams))), x=0.01, ha="left", fontsize=7.5, color="0.25"

@@ -100,3 +100,29 @@ def test_the_committed_results_state_what_they_found():
             assert row["status"] == "optimal"
             assert row["observed"] <= row["worst_case"] * (1 + RTOL_PEP) + 1e-12
             assert row["lower"] <= row["worst_case"] * (1 + RTOL_PEP)
+
+
+#: Re-running a committed row: the same code, seed-free and single-threaded, gives the same
+#: numbers up to the order of floating-point operations.
+RTOL_RERUN = 1e-6
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not RESULTS.exists(), reason="results/robustness.json not generated")
+def test_mlp_rows_rerun_and_the_finding_on_mlp():
+    # four of the grid's alpha0 over five decades, heights 0 and 3: the committed numbers again,
+    # and what they say: SGD stacks reproduce the claim on mlp:digits, Adam stacks refute it
+    data = json.loads(RESULTS.read_text())
+    grid = data["alphas"]
+    pick = [0, 4, 8, 10]
+    res = robustness(["mlp:digits"], heights=(0, 3), alphas=[grid[i] for i in pick], iters=1000, certify_n=())
+    for r in res.rows:
+        (row,) = [
+            x
+            for x in data["rows"]
+            if (x["problem"], x["family"], x["height"]) == (r.problem, r.family, r.height)
+        ]
+        np.testing.assert_allclose(r.finals, [row["finals"][i] for i in pick], rtol=RTOL_RERUN)
+    by = {(r.family, r.height): r.spread for r in res.rows}
+    assert by["sgd", 3] < by["sgd", 0] - 2.0, by
+    assert by["adam", 3] > by["adam", 0], by
