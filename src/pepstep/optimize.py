@@ -22,19 +22,21 @@ where ``A_ij`` depends on ``h`` through ``x_i - x* = (x_0 - x*) - sum_{l<i} h_l 
 ``w`` is not differentiable where the worst-case function switches (there the formula gives
 one subgradient); the optimizer copes with multistarts and a polishing stage.
 
-The minimization (:func:`optimize`) runs a local method within bounds ``(H_MIN, max_step)``
-from several starts: by default a trust region of linearized-dual SDP steps
-(:func:`_trust_region`), or L-BFGS-B on ``log w`` with the gradient above
-(``local_method="lbfgsb"``). The starts: neutral (the template's steps, all 1.5 by
-default), the composed schedule (:func:`composed_schedule`: Grimmer,
-Shu & Wang's compositions, closed form, for f(x_N) - f* from ``|x_0 - x*| <= R``), the silver
-schedule, a concatenation of optimized shorter schedules around one long step, and seeded
-random perturbations. The winner is re-evaluated with the full PEP (all pairs).
-
-At N = 50 the composed start is what reaches the optimum's neighbourhood: its closed-form
-value is 6.6% below the BnB-PEP vector's, while the trust region from the silver start
-stalls far above it. The local methods then only polish (a linearized-dual step at N = 50
-costs about 15 s).
+The minimization (:func:`optimize`) starts with a composition search from scratch
+(:func:`compose_search`): a dynamic program over lengths whose schedules are joins of two
+shorter best schedules around one step fitted by a 1-D search on the exact worst case, with
+the pieces drawn from a few criteria on the same class (f-gap and gradient norm from the
+distance, gradient norm from the f-gap); for convex f(x_N) - f* it rediscovers the
+composed (OBS-F) schedules of Grimmer, Shu & Wang without being given them. Its winner and
+the ``kinds`` starts are then polished by a local method within bounds ``(H_MIN,
+max_step)``: a trust region of linearized-dual SDP steps (:func:`_trust_region`, on the
+working set of pairs of the last solve), or L-BFGS-B on ``log w`` with the gradient above
+(``local_method="lbfgsb"``). The other starts: neutral (the template's steps, all 1.5 by
+default), the composed schedule (:func:`composed_schedule`, closed form, for f(x_N) - f*
+from ``|x_0 - x*| <= R``), the silver schedule, a concatenation of optimized shorter
+schedules around one long step (without the composition search), and seeded random
+perturbations. Every inner worst case is exact (constraint generation, :func:`exact_worst_case`);
+the winner is evaluated again by the route the caller names (``pep_method``).
 
 References
 ----------
@@ -75,6 +77,12 @@ __all__ = [
     "plot_schedule",
     "worst_case_gradient",
     "H_MIN",
+    "CompositionState",
+    "Piece",
+    "compose_search",
+    "composition_families",
+    "exact_worst_case",
+    "read_checkpoint",
 ]
 
 #: Smallest step the optimizer may take (steps must be > 0).
