@@ -39,7 +39,7 @@ import numpy as np
 
 from .errors import InputError, SolverError
 from .pep import Problem, horizon_pairs, value_scale
-from .solve import Status, WorstCase, failure_message, solve_full
+from .solve import TIME_LIMIT_OPTION, Status, WorstCase, failure_message, solve_full
 
 __all__ = [
     "METHODS",
@@ -204,8 +204,8 @@ def worst_case(
 
 
 def _full(problem, solver, throw, options, deadline) -> WorstCase:
-    if solver != "clarabel":
-        deadline = None  # the other backends' time limits are not wired; they run to the end
+    if solver not in TIME_LIMIT_OPTION:
+        deadline = None  # CVXOPT's and MOSEK's time limits are not wired; they run to the end
     wc = solve_full(problem, solver, throw=False, options=options, deadline=deadline)
     if wc.residuals.get("stopped") == "time limit":
         wc = _bounded(problem, wc, upper=None)

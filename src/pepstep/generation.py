@@ -64,6 +64,7 @@ from .lower import lower_bound
 from .pep import STAR, Problem, build_pep, consecutive_pairs, horizon_pairs, pair_key, value_scale
 from .solve import (
     RESCALE_BELOW,
+    TIME_LIMIT_OPTION,
     TOL_DUAL,
     Status,
     WorstCase,
@@ -723,7 +724,7 @@ def _factor(H: np.ndarray):
 def _solve_round(problem, pairs, basis, solver, scale, options, deadline=None):
     """One working-set solve; a dict with status, value, gram, F, lambda, tau, residuals.
 
-    With ``deadline`` the solve stops there: Clarabel by its own time limit, the Schur route
+    With ``deadline`` the solve stops there: Clarabel and SCS by their own time limits, the Schur route
     by its KKT solver refusing to factor (CVXOPT then returns its last iterate, which the
     re-check judges).
     """
@@ -738,8 +739,9 @@ def _solve_round(problem, pairs, basis, solver, scale, options, deadline=None):
         out["solver_version"] = get_backend("cvxopt").version()
         return out
     data = build_pep(problem, pairs)
-    if deadline is not None and solver == "clarabel":
-        options = {**(options or {}), "time_limit": max(deadline - time.perf_counter(), 1e-3)}
+    if deadline is not None and solver in TIME_LIMIT_OPTION:
+        remaining = max(deadline - time.perf_counter(), 1e-3)
+        options = {**(options or {}), TIME_LIMIT_OPTION[solver]: remaining}
     out = solve_pep(data, solver, options=options, objective_scale=scale)
     return out
 

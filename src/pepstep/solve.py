@@ -43,6 +43,7 @@ __all__ = [
     "honest_status",
     "get_backend",
     "residuals_ok",
+    "TIME_LIMIT_OPTION",
 ]
 
 #: Largest relative duality gap accepted as ``optimal`` (the tests ask for 1e-6 against
@@ -224,6 +225,11 @@ BACKENDS: dict[str, Backend] = {
 }
 
 
+#: The option that bounds a backend's wall time, in seconds (CVXOPT and MOSEK have none wired:
+#: they run to the end).
+TIME_LIMIT_OPTION = {"clarabel": "time_limit", "scs": "time_limit_secs"}
+
+
 def __getattr__(name: str):
     # ``pepstep.solve.worst_case`` was the entry point before the method dispatch moved above
     # this module and generation (:mod:`pepstep.compute`); the old name still resolves.
@@ -387,7 +393,7 @@ def solve_full(
     constraint generation); this is its ``method="full"``. The backend's retry settings,
     a rescaled objective for small values and the a priori bound's scale for long steps are
     tried, in that order, while the solve does not pass the re-check. With ``deadline`` (a
-    ``time.perf_counter()`` time; Clarabel only) each solve gets the time that remains and
+    ``time.perf_counter()`` time; Clarabel and SCS) each solve gets the time that remains and
     no retry starts after it; a solve it stops has status ``failed`` and ``residuals``
     ``{"stopped": "time limit"}``.
 
@@ -402,8 +408,8 @@ def solve_full(
 
     def solve(extra=None, objective_scale=1.0):
         opts = {**(extra or {}), **(options or {})}
-        if deadline is not None:
-            opts["time_limit"] = max(deadline - time.perf_counter(), 1e-3)
+        if deadline is not None and solver in TIME_LIMIT_OPTION:
+            opts[TIME_LIMIT_OPTION[solver]] = max(deadline - time.perf_counter(), 1e-3)
         return solve_pep(data, solver, options=opts, objective_scale=objective_scale)
 
     def out_of_time() -> bool:
@@ -436,7 +442,7 @@ def solve_full(
     seconds = time.perf_counter() - start
     scale = value_scale(problem)
     status, residuals = honest_status(problem, result["status"], result["residuals"], result["value"] * scale)
-    if status is not Status.OPTIMAL and "MaxTime" in result.get("detail", ""):
+    if status is not Status.OPTIMAL and out_of_time():
         residuals["stopped"] = "time limit"
     wc = WorstCase(
         problem=problem,
