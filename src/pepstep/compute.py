@@ -23,7 +23,9 @@ If the exact value is not reached, the result has status ``bounded`` and
 ``bounds = (lower, upper)``: ``upper`` is the smallest dual bound of a working set whose dual
 passed the re-check (its multipliers, zero on the other pairs, are dual-feasible for the full
 PEP; the bound is widened by the re-checked dual residual), a round under way at the deadline
-being stopped (Clarabel's time limit, or the Schur route's KKT solver refusing to factor), ``lower`` the value of the best explicit function of the class
+being stopped (Clarabel's and SCS's time limits, or the Schur route's KKT solver refusing to
+factor; cvxpy's model building for SCS is not interruptible: perturbed silver at N = 127 with a
+120 s limit ended after 175 s), ``lower`` the value of the best explicit function of the class
 (:func:`pepstep.lower.lower_bound`), which is a feasible point of the full PEP. ``value`` is
 NaN: a bound is never reported as the value.
 """

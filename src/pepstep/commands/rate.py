@@ -202,9 +202,7 @@ def run(args) -> int:
         )
         print(f"schedule     {problem.schedule.name}  (N = {problem.num_steps})")
         family = wc.residuals.get("lower_family") or "no explicit function"
-        print(
-            f"how          upper: dual bound of a {wc.pairs_used}-pair working set; lower: {family} function"
-        )
+        print(f"how          upper: best re-checked dual bound of a working set; lower: {family} function")
         return 1
     if not ok:
         kind = "no finite worst case" if wc.status is Status.UNBOUNDED else "solver failure"
