@@ -1158,12 +1158,13 @@ def _optimize(
 
     # the anchors first (their cost is known before the search): best constant step, silver,
     # composed, each by the inner route
+    deadline = None if time_limit is None else start_time + float(time_limit)
+    obj.deadline = None if deadline is None else deadline - RESERVE_PER_STEP * num_steps
     anchors = {} if partial else _anchors(template, hi, solver, obj)
     if say and anchors:
         best_anchor = min(a["value"] for a in anchors.values())
         say(f"anchors done, best {best_anchor:.10g}, {elapsed()}")
-    deadline = None if time_limit is None else start_time + float(time_limit)
-    obj.deadline = None if deadline is None else deadline - _final_reserve(obj)
+    obj.deadline = None if deadline is None else deadline - _final_reserve(obj, num_steps)
 
     cache = {} if known is None else known
 
@@ -1314,10 +1315,15 @@ PEP_METHODS = ("generate", "auto", "full")
 CONSTANT_EVALS = 40
 
 
-def _final_reserve(obj: _Objective) -> float:
+#: Seconds per step kept for the final evaluation before anything was measured (one exact
+#: evaluation at N = 127 takes about 5 s here, 20 s on two busy cores).
+RESERVE_PER_STEP = 0.2
+
+
+def _final_reserve(obj: _Objective, num_steps: int) -> float:
     """Seconds kept for the final exact evaluation when a time limit is set: three times the
-    slowest evaluation seen (the anchors were evaluated first), at least one second."""
-    return max(1.0, 3.0 * obj.slowest)
+    slowest evaluation seen, and at least ``RESERVE_PER_STEP * N`` (and one second)."""
+    return max(1.0, 3.0 * obj.slowest, RESERVE_PER_STEP * num_steps)
 
 
 def _anchors(template: Problem, hi: float, solver: str, obj: _Objective) -> dict:
@@ -1327,8 +1333,18 @@ def _anchors(template: Problem, hi: float, solver: str, obj: _Objective) -> dict
     whose worst case is not finite (silver on the nonconvex class) is kept with its reason."""
     n = template.num_steps
     out = {}
-    h, w = best_constant_step(template, hi, solver, counter=obj)
-    out["constant"] = {"steps": [h] * n, "value": w, "status": "optimal" if math.isfinite(w) else "failed"}
+    try:
+        h, w = best_constant_step(template, hi, solver, counter=obj)
+        how = "optimal"
+    except _Deadline:  # the time limit: the best constant step evaluated so far
+        seen = [(v[0], k[0]) for k, v in obj.cache.items() if len(set(k)) == 1 and math.isfinite(v[0])]
+        if not seen:
+            deadline, obj.deadline = obj.deadline, None  # one schedule is always evaluated
+            seen = [(obj.value(np.ones(n)), 1.0)]
+            obj.deadline = deadline
+        w, h = min(seen)
+        how = "optimal"
+    out["constant"] = {"steps": [h] * n, "value": w, "status": how if math.isfinite(w) else "failed"}
     named = [("silver", silver(n).steps)] if n >= 2 else []
     if _composable(template) and n >= 2:
         named.append(("composed", composed_schedule(n)[0]))
@@ -1339,7 +1355,16 @@ def _anchors(template: Problem, hi: float, solver: str, obj: _Objective) -> dict
     for name, reason in undefined.items():
         out[name] = {"steps": [], "value": math.inf, "status": "not defined", "reason": reason}
     for name, steps in named:
-        wc = obj._worst_case(np.asarray(steps))
+        try:
+            wc = obj._worst_case(np.asarray(steps))
+        except _Deadline:
+            out[name] = {
+                "steps": list(steps),
+                "value": math.inf,
+                "status": "not evaluated",
+                "reason": "time limit",
+            }
+            continue
         w = wc.normalized_value
         if wc.status in (Status.OPTIMAL, Status.INACCURATE) and math.isfinite(w) and w > 0:
             obj._record(w, steps)

@@ -122,8 +122,8 @@ def test_time_limit_reports_the_best_so_far_exactly():
     r = optimize(Problem(constant(1.5, 12)), time_limit=0.5, kinds=("compose",))
     assert r.stopped == "time limit" and r.ok
     assert_rel(exact(r.steps), r.value, 1e-7, "re-check")
-    # h = 1: 1/(4N+2) is an upper bound of the best constant step's value
-    assert r.value <= 1 / (4 * 12 + 2)
+    # h = 1 (always evaluated, whatever the limit): 1/(4N+2) bounds the best constant step's value
+    assert r.value <= 1 / (4 * 12 + 2) * (1 + RTOL_OBS)
 
 
 def test_optimize_reports_anchors_and_how_found():
