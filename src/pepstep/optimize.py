@@ -1333,18 +1333,6 @@ def _anchors(template: Problem, hi: float, solver: str, obj: _Objective) -> dict
     whose worst case is not finite (silver on the nonconvex class) is kept with its reason."""
     n = template.num_steps
     out = {}
-    try:
-        h, w = best_constant_step(template, hi, solver, counter=obj)
-        how = "optimal"
-    except _Deadline:  # the time limit: the best constant step evaluated so far
-        seen = [(v[0], k[0]) for k, v in obj.cache.items() if len(set(k)) == 1 and math.isfinite(v[0])]
-        if not seen:
-            deadline, obj.deadline = obj.deadline, None  # one schedule is always evaluated
-            seen = [(obj.value(np.ones(n)), 1.0)]
-            obj.deadline = deadline
-        w, h = min(seen)
-        how = "optimal"
-    out["constant"] = {"steps": [h] * n, "value": w, "status": how if math.isfinite(w) else "failed"}
     named = [("silver", silver(n).steps)] if n >= 2 else []
     if _composable(template) and n >= 2:
         named.append(("composed", composed_schedule(n)[0]))
@@ -1376,6 +1364,19 @@ def _anchors(template: Problem, hi: float, solver: str, obj: _Objective) -> dict
                 "status": wc.status.value,
                 "reason": wc.status.message,
             }
+    # the constant search last: under a time limit the named schedules are evaluated first
+    try:
+        h, w = best_constant_step(template, hi, solver, counter=obj)
+        how = "optimal"
+    except _Deadline:  # the time limit: the best constant step evaluated so far
+        seen = [(v[0], k[0]) for k, v in obj.cache.items() if len(set(k)) == 1 and math.isfinite(v[0])]
+        if not seen:
+            deadline, obj.deadline = obj.deadline, None  # one schedule is always evaluated
+            seen = [(obj.value(np.ones(n)), 1.0)]
+            obj.deadline = deadline
+        w, h = min(seen)
+        how = "optimal"
+    out["constant"] = {"steps": [h] * n, "value": w, "status": how if math.isfinite(w) else "failed"}
     return out
 
 
