@@ -87,6 +87,8 @@ API_MODULES = [
     "search",
     "compare",
     "practice",
+    "stacks",
+    "robustness",
     "spec",
     "reproduce",
     "plots",

@@ -52,7 +52,7 @@ FAMILIES = {"sgd": 1e-2, "adam": 1e-3}
 
 
 def family_stack(family: str, height: int, alpha0: float, kappa: float | None = None) -> Stack:
-    """``F(alpha0) / F(kappa) / ... / F(kappa)`` with ``height`` levels above the bottom."""
+    """The stack ``F(alpha0)`` with ``height`` levels ``F(kappa)`` above it (``F`` the family)."""
     if family not in FAMILIES:
         raise InputError(f"Unknown family {family!r}; use one of {', '.join(FAMILIES)}.")
     kappa = FAMILIES[family] if kappa is None else kappa
