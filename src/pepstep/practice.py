@@ -1166,7 +1166,7 @@ class Bound:
 def pep_value(steps: tuple, solver: str = "clarabel") -> float:
     """Normalized exact worst case ``w(h)`` (convex, ``L = R = 1``, ``fgap``); cached per process."""
     from .pep import Problem
-    from .solve import worst_case
+    from .compute import worst_case
 
     return worst_case(Problem(Schedule(tuple(steps))), solver).normalized_value
 
@@ -1254,7 +1254,7 @@ def schedule_lower_bound(steps) -> float:
 @functools.lru_cache(maxsize=4096)
 def _worst_case_status(steps: tuple, solver: str) -> tuple[str, float | None]:
     from .pep import Problem
-    from .solve import worst_case
+    from .compute import worst_case
 
     wc = worst_case(Problem(Schedule(steps)), solver, throw=False)
     return wc.status.value, (wc.normalized_value if wc.ok else None)

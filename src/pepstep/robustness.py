@@ -143,7 +143,7 @@ def reference_schedules(n: int) -> dict[str, Schedule]:
 def reference_worst_cases(ns, solver: str = "clarabel") -> dict:
     """``{N: {name: (status, w or None)}}`` of :func:`reference_schedules` (exact worst cases)."""
     from .pep import Problem
-    from .solve import worst_case
+    from .compute import worst_case
 
     out = {}
     for n in ns:
