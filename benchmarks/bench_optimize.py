@@ -45,7 +45,7 @@ from pepstep.optimize import (  # noqa: E402
 
 SIZES = (10, 25, 50)
 #: N = 100 and 127: seconds allowed (the composed start allowed; the search reports its best).
-LONG_LIMITS = {100: 600.0, 127: 600.0}
+LONG_LIMITS = {100: 300.0, 127: 300.0}
 PATTERNS = ROOT / "problems" / "patterns"
 #: The N = 50 run of the trust region alone (no composition search): the composed start and
 #: the silver start, each polished from a small radius.
@@ -156,13 +156,14 @@ def main(out_dir: Path, sizes=SIZES) -> None:
             write_csv(Path(out_dir) / "bench_optimize.csv", rows)
 
 
-def main_long(out_dir: Path) -> None:
+def main_long(out_dir: Path, sizes=tuple(LONG_LIMITS)) -> None:
     rows = []
-    for n, limit in LONG_LIMITS.items():
+    for n in sizes:
+        limit = LONG_LIMITS[n]
         result = optimize(Problem(constant(1.5, n)), time_limit=limit, seed=0, restarts=0, progress=True)
         rows.append(_row(n, result, "default", limit))
         print("  ", rows[-1], flush=True)
-        write_csv(Path(out_dir) / "bench_optimize_long.csv", rows)
+        write_csv(Path(out_dir) / f"bench_optimize_long_n{n}.csv", rows)
 
 
 #: Other classes and criteria (``--classes``): name -> (class, L, mu, measure, init).
@@ -252,7 +253,8 @@ if __name__ == "__main__":
         rest = [a for a in args if not a.startswith("--")]
         main_classes(Path(rest[0] if rest else "results"), tuple(int(a) for a in rest[1:]) or (5,))
     elif "--long" in args:
-        main_long(Path(next((a for a in args if not a.startswith("--")), "results")))
+        rest = [a for a in args if not a.startswith("--")]
+        main_long(Path(rest[0] if rest else "results"), tuple(int(a) for a in rest[1:]) or tuple(LONG_LIMITS))
     else:
         sizes = tuple(int(a) for a in args[1:]) or SIZES
         main(Path(args[0] if args else "results"), sizes)

@@ -1557,7 +1557,12 @@ def exact_worst_case(problem: Problem, solver: str = "clarabel", method: str = "
     if method == "generate" and solver == "clarabel":
         from .generation import worst_case_generated
 
-        wc = worst_case_generated(problem, "schur", throw=False).worst_case
+        # the Schur route for every working set below SCHUR_UNTIL steps (the per-round choice
+        # picked Clarabel at N = 16 and failed); from there on the per-round choice, which
+        # goes to one full solve when the working set grows past a tenth of all pairs
+        # (silver at N = 100 needs thousands of pairs: Schur then takes many minutes)
+        route = "schur" if problem.num_steps < SCHUR_UNTIL else "auto"
+        wc = worst_case_generated(problem, route, throw=False).worst_case
         if wc.ok:
             return wc
         wc = worst_case(problem, solver, throw=False, method="generate")
@@ -1569,6 +1574,8 @@ def exact_worst_case(problem: Problem, solver: str = "clarabel", method: str = "
 
 #: :func:`exact_worst_case` falls back to the full PEP up to this length.
 AUTO_FULL_UNTIL = 64
+#: :func:`exact_worst_case` forces the Schur route below this length.
+SCHUR_UNTIL = 32
 
 
 def _evaluate(fc: FunctionClass, family: str, steps, solver: str, route: str):
