@@ -60,10 +60,11 @@ from pathlib import Path
 import numpy as np
 
 from .classes import FunctionClass, InitialCondition, Measure
+from .compute import worst_case
 from .errors import InputError, SolverError
 from .pep import STAR, Problem, _coordinates, value_scale
 from .schedules import Schedule, constant, silver
-from .solve import Status, WorstCase, problem_brief, worst_case
+from .solve import Status, WorstCase, problem_brief
 
 __all__ = [
     "StartResult",
@@ -1309,7 +1310,7 @@ def _optimize(
     )
 
 
-#: How the final value is computed (``pep_method``): the routes of :func:`pepstep.solve.worst_case`.
+#: How the final value is computed (``pep_method``): the routes of :func:`pepstep.compute.worst_case`.
 PEP_METHODS = ("generate", "auto", "full")
 #: Worst-case evaluations the anchors' best-constant search may take (bounded 1-D search).
 CONSTANT_EVALS = 40
@@ -1552,7 +1553,7 @@ def exact_worst_case(problem: Problem, solver: str = "clarabel", method: str = "
     """The worst case by ``method``; ``generate`` with the default solver runs constraint
     generation through pepstep's Schur route (:func:`pepstep.generation.worst_case_generated`,
     exact to about 1e-8 relative against the closed forms), and falls back to
-    :func:`pepstep.solve.worst_case` (``generate``, then ``full``) when that solve is not
+    :func:`pepstep.compute.worst_case` (``generate``, then ``full``) when that solve is not
     optimal. ``WorstCase.solver`` names what ran."""
     if method == "generate" and solver == "clarabel":
         from .generation import worst_case_generated

@@ -230,16 +230,6 @@ BACKENDS: dict[str, Backend] = {
 TIME_LIMIT_OPTION = {"clarabel": "time_limit", "scs": "time_limit_secs"}
 
 
-def __getattr__(name: str):
-    # ``pepstep.solve.worst_case`` was the entry point before the method dispatch moved above
-    # this module and generation (:mod:`pepstep.compute`); the old name still resolves.
-    if name == "worst_case":
-        from .compute import worst_case
-
-        return worst_case
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def get_backend(name: str) -> Backend:
     try:
         return BACKENDS[str(name).lower()]

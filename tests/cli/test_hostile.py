@@ -315,8 +315,9 @@ OPT = ["optimize", "--num-steps", "2"]
 BAD_OPTIMIZE = [
     (["--num-steps", "0"], ">= 1"),
     (["--num-steps", "-1"], ">= 1"),
-    (["--num-steps", "10000"], "at most 100"),
-    (["--num-steps", "101"], "at most 100"),
+    (["--num-steps", "10000"], "at most 127"),
+    (["--num-steps", "128"], "at most 127"),
+    (["--num-steps", "101"], "without --time-limit"),
     (["--num-steps", "abc"], "integer"),
     (["--num-steps", "1.5"], "integer"),
     (["--num-steps", "nan"], "integer"),
