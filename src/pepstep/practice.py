@@ -1165,8 +1165,8 @@ class Bound:
 @functools.lru_cache(maxsize=512)
 def pep_value(steps: tuple, solver: str = "clarabel") -> float:
     """Normalized exact worst case ``w(h)`` (convex, ``L = R = 1``, ``fgap``); cached per process."""
-    from .pep import Problem
     from .compute import worst_case
+    from .pep import Problem
 
     return worst_case(Problem(Schedule(tuple(steps))), solver).normalized_value
 
@@ -1253,8 +1253,8 @@ def schedule_lower_bound(steps) -> float:
 
 @functools.lru_cache(maxsize=4096)
 def _worst_case_status(steps: tuple, solver: str) -> tuple[str, float | None]:
-    from .pep import Problem
     from .compute import worst_case
+    from .pep import Problem
 
     wc = worst_case(Problem(Schedule(steps)), solver, throw=False)
     return wc.status.value, (wc.normalized_value if wc.ok else None)

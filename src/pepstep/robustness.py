@@ -142,8 +142,8 @@ def reference_schedules(n: int) -> dict[str, Schedule]:
 
 def reference_worst_cases(ns, solver: str = "clarabel") -> dict:
     """``{N: {name: (status, w or None)}}`` of :func:`reference_schedules` (exact worst cases)."""
-    from .pep import Problem
     from .compute import worst_case
+    from .pep import Problem
 
     out = {}
     for n in ns:
