@@ -379,6 +379,7 @@ def solve_full(
     throw: bool = True,
     options: dict | None = None,
     deadline: float | None = None,
+    retry: bool = True,
 ) -> WorstCase:
     """The worst case of ``problem`` by one SDP over all interpolation pairs (or ``pairs``).
 
@@ -388,7 +389,8 @@ def solve_full(
     tried, in that order, while the solve does not pass the re-check. With ``deadline`` (a
     ``time.perf_counter()`` time; Clarabel and SCS) each solve gets the time that remains and
     no retry starts after it; a solve it stops has status ``failed`` and ``residuals``
-    ``{"stopped": "time limit"}``.
+    ``{"stopped": "time limit"}``. With ``retry=False`` only the first solve runs (a caller with
+    another route to try, such as the optimizer's inner evaluations).
 
     Examples
     --------
@@ -408,15 +410,18 @@ def solve_full(
     def out_of_time() -> bool:
         return deadline is not None and time.perf_counter() >= deadline
 
+    def no_retry() -> bool:
+        return not retry or out_of_time()
+
     result = solve()
     for extra in get_backend(solver).retry_options:
-        if result["status"] is Status.OPTIMAL or out_of_time():
+        if result["status"] is Status.OPTIMAL or no_retry():
             break
         retry = solve(extra)
         if retry["status"] is Status.OPTIMAL or result["status"] is not Status.INACCURATE:
             result = retry
     v = result["value"]
-    if result["status"] is Status.INACCURATE and 0 < v < RESCALE_BELOW and not out_of_time():
+    if result["status"] is Status.INACCURATE and 0 < v < RESCALE_BELOW and not no_retry():
         retry = solve(objective_scale=v)
         if retry["status"] is Status.OPTIMAL:
             result = retry
@@ -425,18 +430,14 @@ def solve_full(
         result["status"] is not Status.OPTIMAL
         and problem.function_class.has_minimizer
         and 1.0 < bound < np.inf
-        and not out_of_time()
+        and not no_retry()
     ):
         # Long steps: the value can be far above 1, where the solver's absolute tolerances
         # and infeasibility tests misjudge it; solve at the scale of the a priori bound.
         retry = solve(objective_scale=bound)
         if retry["status"] is Status.OPTIMAL:
             result = retry
-    if (
-        result["status"] is not Status.OPTIMAL
-        and get_backend(solver).name == "clarabel"
-        and not out_of_time()
-    ):
+    if result["status"] is not Status.OPTIMAL and get_backend(solver).name == "clarabel" and not no_retry():
         # The same solver on cvxpy's formulation of the same SDP, last: measured to pass the
         # re-check where the direct one did not (steps (0.226, 1.501), fgap from f(x_0) - f*:
         # dual residual 1.3e-6 directly at every setting).

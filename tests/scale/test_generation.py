@@ -143,3 +143,21 @@ def test_bad_arguments_are_named():
         worst_case_generated(problem, tol=-1.0)
     with pytest.raises(InputError, match=r"The 'initial' working set must be"):
         worst_case_generated(problem, initial="some")
+
+
+def test_a_cvxopt_arithmetic_error_is_a_failed_round_not_a_traceback(monkeypatch):
+    """CVXOPT's scaling update can divide by zero inside ``conelp`` (measured once in a 13-step join
+    of the composition search). The Schur route must report ``failed`` (and the dispatch then
+    decide by another route), never raise. Here conelp raises as it did; ``auto``'s answer must
+    still be the closed form 1 / (4N + 2) (Drori & Teboulle 2014) through the full PEP."""
+    import cvxopt.solvers
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr(cvxopt.solvers, "conelp", broken)
+    problem = Problem(constant(1.0, 5))
+    res = worst_case_generated(problem, "schur", throw=False)
+    assert res.worst_case.status.value == "failed"
+    assert math.isnan(res.worst_case.value)
+    assert_rel(worst_case(problem).value, 1 / 22, RTOL_CLOSED_FORM, "auto after a failed Schur round")
