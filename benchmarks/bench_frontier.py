@@ -3,7 +3,12 @@
 For Grimmer's published patterns (t = 2..127, ``problems/patterns/grimmer2023_t*.json``) the
 certificate is built from scratch by :func:`pepstep.cyclic.certify_pattern` (seconds measured);
 for pepstep's searched t = 127 pattern the committed certificate
-(``results/search_t127_certificate.json``) is re-verified by the kernel. Each row: t, source,
+(``results/search_t127_certificate.json``) is re-verified by the kernel; pepstep's searched
+t = 255 pattern (``problems/patterns/search_t255.json``) is certified from scratch by
+:func:`pepstep.search.certified_backoff` (the float pattern sits at the edge of the
+straightforward set; the first uniform shortening that certifies is kept), its certificate is
+written to ``results/search_t255_certificate.json`` and re-verified by the kernel in a fresh
+process (``verify_seconds``, whole process). Each row: t, source,
 certified average (exact, as a float), mean(h) (the peer: the straightforward limit), the widest
 Delta, T_0 (the first cycle end from which T B(T) is within 1% of 1/avg,
 :func:`pepstep.cyclic.warmup_cycles_T0`), T B(T) at 10^4 cycles against 1/avg, and seconds.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from fractions import Fraction as F
@@ -26,8 +32,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _cases import RowWriter  # noqa: E402
 
-FIELDS = ["t", "source", "average", "mean_h", "delta", "T0", "TB_at_1e4_cycles", "one_over_avg", "seconds"]
+FIELDS = [
+    "t",
+    "source",
+    "average",
+    "mean_h",
+    "delta",
+    "T0",
+    "TB_at_1e4_cycles",
+    "one_over_avg",
+    "seconds",
+    "verify_seconds",
+]
 SEARCH_T127_MINUTES = 23  # pepstep search --length 127 from scratch (README, bench_search)
+SEARCH_T255_MINUTES = 16  # the t = 255 level after t = 127 (README)
+
+
+def _verify_process(path: Path) -> float:
+    """Seconds of ``python -m pepstep.kernel path`` (whole process); raises unless it is valid."""
+    import subprocess
+
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "pepstep.kernel", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    seconds = time.perf_counter() - start
+    if out.returncode != 0 or not json.loads(out.stdout)["valid"]:
+        raise RuntimeError(f"the kernel refused {path}: {out.stdout[:300]} {out.stderr[-300:]}")
+    return seconds
 
 
 def main(out_dir=None, argv=None) -> None:
@@ -44,7 +80,7 @@ def main(out_dir=None, argv=None) -> None:
         steps = json.loads((ROOT / "problems" / "patterns" / f"grimmer2023_t{t}.json").read_text())["steps"]
         start = time.perf_counter()
         cert = certify_pattern([F(str(s)) for s in steps])
-        certs.append((f"Grimmer 2024, t = {t}", cert, time.perf_counter() - start))
+        certs.append((f"Grimmer 2024, t = {t}", cert, time.perf_counter() - start, None))
     path = ROOT / "results" / "search_t127_certificate.json"
     start = time.perf_counter()
     verdict = kernel.verify_file(path)
@@ -56,16 +92,35 @@ def main(out_dir=None, argv=None) -> None:
         steps, F(data["delta"]), F(data["q"]), lam, gam, verdict.valid, F(data["average"]), "wide", 0.0
     )
     label = f"pepstep search, t = 127 (verify; search {SEARCH_T127_MINUTES} min)"
-    certs.append((label, cert, time.perf_counter() - start))
+    certs.append((label, cert, time.perf_counter() - start, _verify_process(path)))
+    from pepstep.search import certified_backoff
+
+    steps = json.loads((ROOT / "problems" / "patterns" / "search_t255.json").read_text())["steps"]
+    start = time.perf_counter()
+    shortened, cert = certified_backoff(steps)
+    seconds = time.perf_counter() - start
+    if cert is None:
+        raise RuntimeError("the t = 255 pattern did not certify at any shortening")
+    path = Path(args.out).parent / "search_t255_certificate.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(cert.to_json()))
+    tmp.replace(path)
+    shrink = 1 - shortened[0] / steps[0]
+    label = (
+        f"pepstep search, t = 255 (certified from scratch, steps shortened by {shrink:.0e}; "
+        f"search {SEARCH_T255_MINUTES} min after t = 127)"
+    )
+    certs.append((label, cert, seconds, _verify_process(path)))
     curves = {}
     with RowWriter(args.out, FIELDS) as out:
-        for source, cert, seconds in certs:
+        for source, cert, seconds, verify_seconds in certs:
             t, total = len(cert.steps), sum(cert.steps)
             B = kernel.cycle_bounds(total, cert.q, cert.delta, 10**4)
             row = {"t": t, "source": source, "average": f"{float(cert.average):.10g}"}
             row |= {"mean_h": f"{float(total / t):.10g}", "delta": f"{float(cert.delta):.3g}"}
             row |= {"T0": warmup_cycles_T0(cert), "TB_at_1e4_cycles": f"{10**4 * t * float(B[-1]):.4g}"}
             row |= {"one_over_avg": f"{1 / float(cert.average):.4g}", "seconds": round(seconds, 2)}
+            row |= {"verify_seconds": "" if verify_seconds is None else round(verify_seconds, 2)}
             out.write(row)
             T0 = row["T0"] or 10**7 * t
             far = sorted({int(10 ** (4 + k / 20)) for k in range(200) if 10 ** (4 + k / 20) <= 10 * T0 / t})
@@ -85,20 +140,21 @@ def _plot(curves: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(10, 5))
     for source, (t, avg, B, far, est) in curves.items():
         n = range(1, len(B) + 1)
-        (line,) = ax.loglog(
-            [k * t for k in n], [k * t * b * avg for k, b in zip(n, B)], label=f"{source} (avg {avg:.4g})"
-        )
+        label = f"{source.split(' (')[0]} (avg {avg:.4g})"  # the CSV's source keeps the details
+        (line,) = ax.loglog([k * t for k in n], [k * t * b * avg for k, b in zip(n, B)], label=label)
         ax.loglog(
             [k * t for k in far], [k * t * b * avg for k, b in zip(far, est)], ls=":", color=line.get_color()
         )
     ax.axhline(1.0, color="k", ls="--", lw=1, label="the asymptotic rate: T B(T) = 1/avg")
     ax.set_xlabel("steps T (cycle ends)")
     ax.set_ylabel("T B(T) avg   [dimensionless; B in L D^2]")
-    ax.set_title("Explicit bounds of the cyclic certificates: warm-up before f(x_T) - f* <= L D^2/(avg T)")
-    ax.legend(fontsize=7)
+    ax.set_title(
+        "Explicit bounds of the cyclic certificates: warm-up before f(x_T) - f* <= L D^2/(avg T)", fontsize=10
+    )
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.text(
         0.01,
         0.005,

@@ -111,6 +111,16 @@ CERTIFY_MARGINS = (0.0, 1e-6, 1e-7)
 #: Supports tried in turn by ``certify_pattern(support="auto")``, smallest first (pairs at t = 127:
 #: 890, 1,369, 2,582; see :func:`pattern_pairs`).
 AUTO_SUPPORTS = ("horizon", "wide", "dyadic")
+#: From this length on, each criterion SDP costs minutes (t = 255, wide support: about 100 s by
+#: the Schur route), so ``certify_pattern`` tries only what was measured to work there:
+#: ``LARGE_SUPPORTS`` with ``LARGE_MARGINS``. At t = 255 (pepstep's searched pattern) the horizon
+#: support's SDP never passes the Schur route's accuracy test (3 margins, 120 s each), and
+#: without a margin the rounded ``M(lambda)`` is not PSD (the kernel refuses it after 90 s).
+#: (Pairs at t = 255: horizon 2,041, wide 3,028, dyadic 6,168; the Schur route's cost grows like
+#: the cube, so the dyadic SDP would take about 10 minutes and is not tried.)
+LARGE_PATTERN = 255
+LARGE_SUPPORTS = ("wide",)
+LARGE_MARGINS = (1e-6, 1e-7)
 
 
 # --------------------------------------------------------------------------- assembly
@@ -858,7 +868,8 @@ def _certify(
     :func:`pattern_pairs`) until one certifies: Grimmer's t = 15, 63 and 127 patterns certify on
     the ``horizon`` support, his t = 31 pattern on the ``wide`` one. On each support the SDP is
     solved with the margins ``CERTIFY_MARGINS`` in turn (``M(lambda) >= margin I``) until the
-    rounded multipliers verify.
+    rounded multipliers verify. From ``t = LARGE_PATTERN`` on, ``LARGE_SUPPORTS`` and
+    ``LARGE_MARGINS`` replace them, and the Schur route's answer is not handed to Clarabel.
 
     Returns
     -------
@@ -877,8 +888,9 @@ def _certify(
     """
     start = time.perf_counter()
     h = _as_steps(steps)
+    large = len(h) >= LARGE_PATTERN
     if support == "auto" and check is None:
-        for sup in AUTO_SUPPORTS:
+        for sup in LARGE_SUPPORTS if large else AUTO_SUPPORTS:
             cert = _certify(h, solver, support=sup, grids=grids)
             if cert.valid:
                 break
@@ -887,8 +899,9 @@ def _certify(
         support = check.support
     if check is not None:
         return _certificate_from_check(h, check, grids, start)
-    for margin in CERTIFY_MARGINS:
-        chk = check_pattern(h, solver, support=support, margin=margin)
+    for margin in LARGE_MARGINS if large else CERTIFY_MARGINS:
+        # at this size a Clarabel fallback would not finish (a PSD block of order 33k at t = 255)
+        chk = check_pattern(h, solver, support=support, margin=margin, fallback=not large)
         cert = _certificate_from_check(h, chk, grids, start)
         if cert.valid or chk.q != chk.q:  # certified, or infeasible (a margin cannot help)
             break

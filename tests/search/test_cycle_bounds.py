@@ -46,6 +46,8 @@ def _certificates():
     yield "grimmer t=3", cert3.steps, cert3.q, cert3.delta
     data = json.loads((ROOT / "results" / "search_t127_certificate.json").read_text())
     yield "search t=127", [F(s) for s in data["steps"]], F(data["q"]), F(data["delta"])
+    data = json.loads((ROOT / "results" / "search_t255_certificate.json").read_text())
+    yield "search t=255", [F(s) for s in data["steps"]], F(data["q"]), F(data["delta"])
 
 
 CERTS = list(_certificates())

@@ -125,6 +125,40 @@ def test_searched_t127_certificate_beats_grimmer_in_exact_arithmetic():
     assert float(average) == pytest.approx(6.189147039, abs=1e-9)
 
 
+SEARCH_T255 = ROOT / "problems" / "patterns" / "search_t255.json"  # pepstep search --length 255
+SEARCH_T255_CERT = ROOT / "results" / "search_t255_certificate.json"  # benchmarks/bench_frontier.py
+
+
+def test_searched_t255_certificate_is_valid_above_6_75_and_of_the_searched_pattern():
+    """The committed t = 255 certificate, re-checked exactly by the kernel: its certified average
+    is at least 6.75 (issue 17) and above the t = 127 one, and its steps are the searched pattern
+    shortened uniformly by the factor ``certified_backoff`` reports (1e-4), every step alike."""
+    verdict = kernel.verify_file(SEARCH_T255_CERT)
+    assert verdict.valid, verdict.message
+    data = json.loads(SEARCH_T255_CERT.read_text())
+    steps = [Fraction(x) for x in data["steps"]]
+    average = (2 * sum(steps) - Fraction(data["q"])) / 255
+    assert average >= Fraction(675, 100)
+    t127 = json.loads(SEARCH_T127_CERT.read_text())
+    assert average > (2 * sum(Fraction(x) for x in t127["steps"]) - Fraction(t127["q"])) / 127
+    searched = json.loads(SEARCH_T255.read_text())["steps"]
+    ratios = [float(a) / b for a, b in zip(steps, searched)]
+    assert len(steps) == len(searched) == 255
+    assert max(ratios) - min(ratios) <= 1e-12 and ratios[0] == pytest.approx(1 - 1e-4, abs=1e-12)
+
+
+@pytest.mark.slow
+def test_searched_t255_pattern_certifies_from_scratch():
+    """certified_backoff on the searched t = 255 pattern gives a certificate the kernel accepts, with
+    average at least 6.75 (about 10 minutes: the criterion SDP at t = 255 is about 100 s each)."""
+    from pepstep.search import certified_backoff
+
+    _, cert = certified_backoff(json.loads(SEARCH_T255.read_text())["steps"])
+    assert cert is not None and cert.valid
+    assert kernel.verify_text(json.dumps(cert.to_json())).valid
+    assert cert.average >= Fraction(675, 100)
+
+
 @pytest.mark.slow
 def test_searched_t127_pattern_certifies_from_scratch():
     """certify_pattern reproduces the stored certificate's verdict (a margin is needed: the pattern
