@@ -67,9 +67,9 @@ def obs_f(n: int) -> float:
 
 
 def bnb_value(n: int) -> float:
-    """The BnB-PEP vector of length ``n`` evaluated by pepstep's full PEP (L = R = 1)."""
+    """The BnB-PEP vector of length ``n`` evaluated by pepstep (default method, L = R = 1)."""
     steps = json.loads((PATTERNS / f"bnbpep_n{n}.json").read_text())["steps"]
-    return worst_case(Problem(Schedule(tuple(steps))), method="full").value
+    return worst_case(Problem(Schedule(tuple(steps)))).value
 
 
 def save_pattern(result, options: dict) -> Path:
