@@ -519,8 +519,10 @@ def failure_message(wc: WorstCase) -> str:
     if wc.status is Status.UNBOUNDED:
         return f"The worst case is unbounded: the {wc.solver} solver reports the dual PEP infeasible, so no finite rate holds."
     reason = f"; {r['reason']}" if r.get("reason") else ""
+    weighted = f", weighted primal {r['weighted_primal']:.1e}" if "weighted_primal" in r else ""
     checked = (
-        f" (gap {r['gap']:.1e}, primal {r.get('primal', float('nan')):.1e}, dual {r.get('dual', float('nan')):.1e})"
+        f" (gap {r['gap']:.1e}, primal {r.get('primal', float('nan')):.1e}{weighted}, "
+        f"dual {r.get('dual', float('nan')):.1e})"
         if "gap" in r
         else ""
     )

@@ -159,3 +159,24 @@ def test_default_method_reaches_obs_f_to_the_stated_accuracy(n):
     schedule, closed = _obs_f(n)
     wc = worst_case(Problem(schedule))
     assert wc.ok and wc.value == pytest.approx(closed, rel=1e-6)
+
+
+def test_no_route_passing_the_recheck_gives_a_certified_interval_not_a_number():
+    """Silver's first 25 steps: every route ends with a primal point whose violations, weighted by
+    their multipliers, are 2e-5 of the value, so no value is certified to 1e-6. The default method
+    answers ``bounded``: the Huber function's value 1 / (4 sum(h) + 2) (Drori & Teboulle 2014,
+    recomputed here) below, a re-checked dual bound above, and no value."""
+    schedule = silver(25)
+    problem = Problem(schedule)
+    wc = worst_case(problem, throw=False)
+    if wc.ok:  # a solver that reaches the accuracy is welcome; its value must sit in the interval
+        assert wc.value >= 1 / (4 * sum(schedule.steps) + 2)
+        return
+    assert wc.status is Status.BOUNDED and math.isnan(wc.value)
+    lo, up = wc.bounds
+    assert lo == pytest.approx(1 / (4 * sum(schedule.steps) + 2), rel=1e-9)
+    assert lo <= up <= 1.08 * lo  # the dual bound: about 7.4% above the Huber value here
+    full = solve_full(problem, throw=False)
+    assert full.tau * (1 - 1e-6) <= up * (1 + 1e-6)  # the full solve's own dual bound agrees
+    with pytest.raises(SolverError, match="bounded"):
+        worst_case(problem)

@@ -12,7 +12,7 @@ JSON output
   | `normalized_value` | the same with L = 1 and R (Delta) = 1; null unless optimal |
   | `units` | the homogeneity factor of `value`, e.g. "L R^2" |
   | `status` | optimal, inaccurate, infeasible, unbounded, bounded or failed (after pepstep's re-check) |
-  | `bounds` | [lower, upper] in user units when status is bounded (--time-limit came first), else null |
+  | `bounds` | [lower, upper] in user units when status is bounded (--time-limit came first, or no solve passed the re-check), else null |
   | `solver` | the package that solved the (last) SDP: clarabel, cvxopt, scs or mosek |
   | `solver_version` | its version |
   | `formulation` | "dense" (through cvxpy) or "schur" (pepstep's low-rank Schur KKT in CVXOPT) |
@@ -196,13 +196,18 @@ def run(args) -> int:
         return 0 if ok else 1
     if wc.status is Status.BOUNDED:
         lo, up = wc.bounds
-        print(
-            f"bounded      {fmt(lo, 7)} <= {MEASURE_TEXT[problem.measure]} worst case <= {fmt(up, 7)}"
-            f"   ({units(problem)}; the time limit of {fmt(time_limit, 6)} s came before the exact value)"
-        )
+        if time_limit is not None and wc.residuals.get("reason") != "no route passed the re-check":
+            why, upper = (
+                f"the time limit of {fmt(time_limit, 6)} s came before the exact value",
+                "working set",
+            )
+        else:
+            why, upper = "no solve's primal point passed the re-check, so no exact value", "solve"
+        print(f"bounded      {fmt(lo, 7)} <= {MEASURE_TEXT[problem.measure]} worst case <= {fmt(up, 7)}")
+        print(f"             ({units(problem)}; {why})")
         print(f"schedule     {problem.schedule.name}  (N = {problem.num_steps})")
         family = wc.residuals.get("lower_family") or "no explicit function"
-        print(f"how          upper: best re-checked dual bound of a working set; lower: {family} function")
+        print(f"how          upper: best re-checked dual bound of a {upper}; lower: {family} function")
         return 1
     if not ok:
         kind = "no finite worst case" if wc.status is Status.UNBOUNDED else "solver failure"
