@@ -359,8 +359,8 @@ def plot_steps(steps, path, title: str, caption: str = "") -> Path:
     _step_bars(ax, steps)
     ax.set_xlabel("iteration k")
     ax.set_title(title, fontsize=10)
-    if caption:
-        _caption(fig, caption, 130)
+    if caption:  # wrapped to the figure's width (7.5 pt: about 14 characters per inch)
+        _caption(fig, caption, int(14 * max(6.0, 0.16 * steps.size + 3.0)))
     fig.savefig(path, dpi=130)
     plt.close(fig)
     return Path(path)
