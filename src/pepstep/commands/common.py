@@ -7,6 +7,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import sys
 import threading
 
@@ -282,9 +283,77 @@ def fmt(x: float, digits: int = 10) -> str:
 
 
 def trusted_digits(residuals: dict) -> int:
-    """Significant digits the re-checked accuracy supports (relative gap and dual residual)."""
-    err = max(residuals.get("gap", 1.0), residuals.get("dual", 1.0), 1e-12)
+    """Significant digits the re-checked accuracy supports (relative gap, dual residual and the
+    weighted primal residual of :func:`pepstep.solve.recheck`, unless an explicit function's value
+    pinned the value and the primal point does not enter)."""
+    weighted = 0.0 if residuals.get("closed_by") == "lower bound" else residuals.get("weighted_primal", 0.0)
+    err = max(residuals.get("gap", 1.0), residuals.get("dual", 1.0), weighted, 1e-12)
     return max(3, min(10, int(-math.log10(err))))
+
+
+# --------------------------------------------------------------------------- executors
+#: Local worker processes allowed (each spawned process imports the solver stack).
+MAX_WORKERS = 64
+#: Seconds allowed to reach a Dask scheduler before the work starts.
+CONNECT_TIMEOUT = 3
+SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|inproc|ucx)://[^\s/:]+(:\d{1,5})?/?$")
+
+
+def add_executor_arguments(p, workers_help: str) -> None:
+    """``--workers N`` (local processes) and ``--scheduler ADDRESS`` (a Dask cluster)."""
+    p.add_argument(
+        "--workers",
+        type=int_in(1, MAX_WORKERS, "each is a spawned process with its own solver stack"),
+        default=None,
+        help=workers_help,
+    )
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
+
+
+def check_executor_args(args) -> None:
+    """The refusals of ``--workers`` / ``--scheduler``, before any worker starts."""
+    if args.scheduler is not None and not SCHEDULER_ADDRESS.match(args.scheduler):
+        raise InputError(
+            f"The --scheduler must be an address such as tcp://127.0.0.1:8786. Got {args.scheduler!r}."
+        )
+    if args.scheduler is not None and args.workers is not None:
+        raise InputError("Give --workers (local processes) or --scheduler (Dask), not both.")
+
+
+def make_executor(args):
+    """``(executor, close)``: a Dask executor for ``--scheduler``, else a local process pool of
+    ``--workers`` processes (all cores when not given)."""
+    if args.scheduler is not None:
+        return _dask_executor(args.scheduler)
+    from ..search import local_pool
+
+    ex = local_pool(args.workers)
+    return ex, ex.shutdown
+
+
+def _dask_executor(address: str):
+    """A Dask executor, or one line (exit 2) for a malformed or unreachable scheduler."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError("--scheduler needs the 'distributed' package (pip install distributed).") from None
+    import logging
+
+    quiet = [logging.getLogger(n) for n in ("distributed", "distributed.client", "distributed.comm")]
+    levels = [lg.level for lg in quiet]
+    for lg in quiet:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        detail = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise InputError(
+            f"Cannot reach the Dask scheduler {address!r} within {CONNECT_TIMEOUT} s: {detail}."
+        ) from None
+    finally:
+        for lg, level in zip(quiet, levels):
+            lg.setLevel(level)
+    return client.get_executor(), client.close
 
 
 # --------------------------------------------------------------------------- progress

@@ -58,22 +58,23 @@ from ..schedules import constant
 from .common import (
     Outputs,
     add_class_arguments,
+    add_executor_arguments,
     add_quiet_argument,
     add_solver_argument,
+    check_executor_args,
     check_outputs,
     dump_json,
     fmt,
     function_class_from_args,
     int_in,
     json_epilog,
+    make_executor,
     positive_float,
     progress_bar,
     refuse_given,
     solver_json,
 )
 from .rate import units
-from .search import _SCHEDULER, MAX_WORKERS
-from .search import _executor as search_executor
 
 #: Largest N ``optimize`` accepts. The composition search solves dozens of PEPs per length
 #: up to N (by constraint generation: about 1.3 s apiece at N = 50 and 5 s at N = 127 on
@@ -177,13 +178,7 @@ def register(sub) -> None:
         default=None,
         help="JSON file of the composition search, rewritten per length; resumes",
     )
-    p.add_argument(
-        "--workers",
-        type=int_in(1, MAX_WORKERS, "each is a spawned process with its own solver stack"),
-        default=None,
-        help="local processes for the composition search (default: this process only)",
-    )
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
+    add_executor_arguments(p, "local processes for the composition search (default: this process only)")
     p.add_argument("--json", action="store_true", help="print one JSON object (progress still on stderr)")
     add_quiet_argument(p)
     p.add_argument("--out", default=None, help="write the result (JSON) here, atomically")
@@ -217,12 +212,7 @@ def check_args(args) -> Problem:
         refuse_given(
             args, {"checkpoint": "--checkpoint"}, "with --no-explore (it saves the composition search)"
         )
-    if args.scheduler is not None and args.workers is not None:
-        raise InputError("Give --workers (local processes) or --scheduler (Dask), not both.")
-    if args.scheduler is not None and not _SCHEDULER.match(args.scheduler):
-        raise InputError(
-            f"The --scheduler must be an address such as tcp://127.0.0.1:8786. Got {args.scheduler!r}."
-        )
+    check_executor_args(args)
     check_outputs(args, OUTPUTS)
     init = args.init or ("dist" if fc.has_minimizer else "fgap")
     # the problem of every schedule tried; its steps are the neutral start
@@ -237,7 +227,7 @@ def run(args) -> int:
     fc = template.function_class
     executor, close = None, (lambda: None)
     if args.workers is not None or args.scheduler is not None:
-        executor, close = search_executor(args)
+        executor, close = make_executor(args)
 
     def report(text):
         bar.set_postfix_str(text)

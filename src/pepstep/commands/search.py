@@ -24,20 +24,24 @@ import argparse
 import json
 import math
 import os
-import re
 
 from ..errors import InputError
-from .common import Outputs, add_quiet_argument, check_outputs, dump_json, int_in, json_epilog, progress_bar
+from .common import (
+    Outputs,
+    add_executor_arguments,
+    add_quiet_argument,
+    check_executor_args,
+    check_outputs,
+    dump_json,
+    int_in,
+    json_epilog,
+    make_executor,
+    progress_bar,
+)
 
 #: Longest pattern searched: every level doubles the pattern and the SDPs of its moves;
 #: t = 255 is the longest searched so far, so t = 511 is the limit here.
 MAX_LENGTH = 511
-#: Local worker processes allowed (each spawned process imports the solver stack).
-MAX_WORKERS = 64
-#: Seconds allowed to reach a Dask scheduler before the search starts.
-CONNECT_TIMEOUT = 3
-_SCHEDULER = re.compile(r"^(tcp|tls|ws|wss|inproc|ucx)://[^\s/:]+(:\d{1,5})?/?$")
-
 OUTPUTS = {"checkpoint": ("--checkpoint", "file"), "certificate": ("--certificate", "file")}
 
 
@@ -51,52 +55,12 @@ def register(sub) -> None:
     p.add_argument("--length", type=int, required=True, help=f"pattern length t = 2^k - 1 <= {MAX_LENGTH}")
     p.add_argument("--json", action="store_true", help="print one JSON object (progress still on stderr)")
     add_quiet_argument(p)
-    p.add_argument(
-        "--workers",
-        type=int_in(1, MAX_WORKERS, "each is a spawned process with its own solver stack"),
-        default=None,
-        help="local processes (default: all cores)",
-    )
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
+    add_executor_arguments(p, "local processes (default: all cores)")
     p.add_argument("--seed", type=int_in(0), default=0, help="seed of the coordinate-move order")
     p.add_argument("--checkpoint", default=None, help="JSON file written after each level; resumes")
     p.add_argument("--first", type=float, default=None, help="fix the shortest-level step (e.g. 1.5)")
     p.add_argument("--certificate", default=None, help="write the exact certificate to this JSON file")
     p.set_defaults(func=run)
-
-
-def _executor(args):
-    if args.scheduler is not None:
-        return _dask_executor(args.scheduler)
-    from ..search import local_pool
-
-    ex = local_pool(args.workers)
-    return ex, ex.shutdown
-
-
-def _dask_executor(address: str):
-    """A Dask executor, or one line (exit 2) for a malformed or unreachable scheduler."""
-    try:
-        from distributed import Client
-    except ImportError:
-        raise InputError("--scheduler needs the 'distributed' package (pip install distributed).") from None
-    import logging
-
-    quiet = [logging.getLogger(n) for n in ("distributed", "distributed.client", "distributed.comm")]
-    levels = [lg.level for lg in quiet]
-    for lg in quiet:
-        lg.setLevel(logging.CRITICAL)
-    try:
-        client = Client(address, timeout=CONNECT_TIMEOUT)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        detail = " ".join(str(exc).split())[:120] or type(exc).__name__
-        raise InputError(
-            f"Cannot reach the Dask scheduler {address!r} within {CONNECT_TIMEOUT} s: {detail}."
-        ) from None
-    finally:
-        for lg, level in zip(quiet, levels):
-            lg.setLevel(level)
-    return client.get_executor(), client.close
 
 
 def check_args(args) -> None:
@@ -111,12 +75,7 @@ def check_args(args) -> None:
         )
     if args.first is not None and not (math.isfinite(args.first) and args.first > 0):
         raise InputError(f"The --first step must be finite and > 0. Got first={args.first!r}.")
-    if args.scheduler is not None and not _SCHEDULER.match(args.scheduler):
-        raise InputError(
-            f"The --scheduler must be an address such as tcp://127.0.0.1:8786. Got {args.scheduler!r}."
-        )
-    if args.scheduler is not None and args.workers is not None:
-        raise InputError("Give --workers (local processes) or --scheduler (Dask), not both.")
+    check_executor_args(args)
     check_outputs(args, OUTPUTS)
     if args.checkpoint and os.path.exists(args.checkpoint):
         _check_checkpoint(args.checkpoint)
@@ -147,7 +106,7 @@ def run(args) -> int:
     from ..search import search_patterns
 
     check_args(args)  # before any worker or progress bar
-    executor, close = _executor(args)
+    executor, close = make_executor(args)
     k = (args.length + 1).bit_length() - 1
 
     def progress(level, k, avg):
