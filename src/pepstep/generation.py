@@ -816,6 +816,17 @@ def _scale_guess(problem: Problem) -> float:
     return 1.0
 
 
+def _meets_lower(out: dict, lower) -> bool:
+    """A round's dual bound (re-checked to ``TOL_DUAL``) within ``RTOL_SANDWICH`` of the explicit
+    function's value ``lower``: the full PEP's value is then pinned between them."""
+    return (
+        lower is not None
+        and lower.value > 0
+        and abs(out.get("value", np.nan) - lower.value) <= RTOL_SANDWICH * lower.value
+        and out.get("residuals", {}).get("dual", np.inf) <= TOL_DUAL
+    )
+
+
 def worst_case_generated(
     problem: Problem,
     solver: str = "auto",
@@ -995,15 +1006,9 @@ def worst_case_generated(
             # Clarabel failed or its point failed the re-check (OBS-F at N = 16, 20: its primal
             # point lifts the value by 2e-6 to 2e-5); the Schur route solves the same working set
             retry = _solve_round(problem, pairs, basis, "schur", scale, options, deadline if rounds else None)
-            rv = retry.get("value", np.nan)
-            closes = (
-                lower is not None
-                and lower.value > 0
-                and abs(rv - lower.value) <= RTOL_SANDWICH * lower.value
-                and retry.get("residuals", {}).get("dual", np.inf) <= TOL_DUAL
-            )
             if retry["status"] is Status.OPTIMAL or (
-                retry["status"] is Status.INACCURATE and (closes or out["status"] is Status.FAILED)
+                retry["status"] is Status.INACCURATE
+                and (_meets_lower(retry, lower) or out["status"] is Status.FAILED)
             ):
                 out, used = retry, "schur"
                 solvers_used[-1] = used
@@ -1028,12 +1033,7 @@ def worst_case_generated(
         # ``residuals``); outside it, it decides exactness.
         V[in_set] = -np.inf
         max_rel = max(float(V.max()), 0.0)
-        if (
-            lower is not None
-            and lower.value > 0
-            and abs(value - lower.value) <= RTOL_SANDWICH * lower.value
-            and out.get("residuals", {}).get("dual", np.inf) <= TOL_DUAL
-        ):
+        if _meets_lower(out, lower):
             closed_by = "lower bound"
             secs.append(time.perf_counter() - t0)
             break
