@@ -9,6 +9,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 
 #: Single-threaded BLAS: on this 2-core machine threaded BLAS was measured 2.5x slower on the
 #: Schur route even when idle (constant 1.5, N = 127: 9.0 s against 3.6 s).
@@ -43,6 +44,19 @@ def run_case(script: str, case_args: list, limit: float) -> dict:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return {"status": "error", "error": tail[:200]}
     return json.loads(lines[-1])
+
+
+def verify_in_process(path) -> tuple[bool, float]:
+    """``(valid, seconds)`` of ``python -m pepstep.kernel path``: the verifier in a fresh process,
+    launch to exit (whole-process seconds)."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pepstep.kernel", str(path)], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    try:
+        valid = bool(json.loads(done.stdout)["valid"])
+    except (json.JSONDecodeError, KeyError, TypeError):
+        valid = False
+    return valid, seconds
 
 
 def write_csv(path, rows: list) -> None:

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _cases import RowWriter, parse_args, run_case, versions  # noqa: E402
+from _cases import RowWriter, parse_args, run_case, verify_in_process, versions  # noqa: E402
 
 FIELDS = [
     "schedule",
@@ -56,17 +56,13 @@ FIELDS = [
 
 
 def _kernel_times(path: Path) -> dict:
-    import subprocess
-
     from pepstep import kernel
 
     start = time.perf_counter()
     verdict = kernel.verify_file(path)
     seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pepstep.kernel", str(path)], capture_output=True, text=True)
-    process = time.perf_counter() - start
-    assert json.loads(done.stdout)["valid"] == verdict.valid
+    valid, process = verify_in_process(path)
+    assert valid == verdict.valid
     return {
         "verdict": verdict,
         "verify_seconds": round(seconds, 3),

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from fractions import Fraction as F
@@ -30,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _cases import RowWriter  # noqa: E402
+from _cases import RowWriter, verify_in_process  # noqa: E402
 
 FIELDS = [
     "t",
@@ -49,20 +48,10 @@ SEARCH_T255_MINUTES = 16  # the t = 255 level after t = 127 (README)
 
 
 def _verify_process(path: Path) -> float:
-    """Seconds of ``python -m pepstep.kernel path`` (whole process); raises unless it is valid."""
-    import subprocess
-
-    start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-m", "pepstep.kernel", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-    )
-    seconds = time.perf_counter() - start
-    if out.returncode != 0 or not json.loads(out.stdout)["valid"]:
-        raise RuntimeError(f"the kernel refused {path}: {out.stdout[:300]} {out.stderr[-300:]}")
+    """Seconds of the kernel in a fresh process (whole process); raises unless it is valid."""
+    valid, seconds = verify_in_process(path)
+    if not valid:
+        raise RuntimeError(f"the kernel refused {path}")
     return seconds
 
 
