@@ -166,7 +166,9 @@ def worst_case(
         when its next round would cost as much, and a schedule of at most
         ``AUTO_FULL_AFTER_GENERATION`` steps whose generation ends without an optimal answer
         is solved as the full PEP after it, and a full solve that does not pass the re-check
-        is followed by constraint generation (other SDPs, other solver). With the default solver, generation picks its
+        is followed by constraint generation (other SDPs, other solver); when no route's
+        primal point passes the re-check but a dual bound does, the answer is ``bounded``
+        between the explicit lower bound and that dual bound. With the default solver, generation picks its
         working-set solver by size (``schur``, ``clarabel``, or one full ``scs`` solve);
         ``solver`` records which ran.
     progress : callable, optional
