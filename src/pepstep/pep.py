@@ -21,18 +21,27 @@ Each inequality is written ``f_j - f_i + tr(A_ij G) <= 0`` and stored as one row
 a sparse matrix over ``vec(G)`` (row-major) and one over ``F``; ``pairs[m] = (i, j)``
 names row ``m`` (``-1`` is the minimizer ``*``), so the solver's dual vector maps back to
 ``lambda_ij`` by name.
+
+**Dense data for small PEPs.** ``build_pep(..., dense=True)`` stores the same rows as numpy
+arrays and imports nothing else. A small worst case (``pepstep rate`` at N = 10) is
+import-bound: importing scipy.sparse takes about 0.45 s here (a whole process 0.67 s against
+numpy's 0.2 s). With dense data the Schur route needs no scipy at all, and Clarabel only the
+scipy.linalg it takes LAPACK from.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from .classes import FunctionClass, InitialCondition, Measure
 from .errors import InputError
 from .schedules import Schedule
+
+if TYPE_CHECKING:  # scipy.sparse is imported where sparse data is built, not here
+    import scipy.sparse as sp
 
 __all__ = [
     "STAR",
@@ -217,9 +226,12 @@ def horizon_pairs(steps, has_minimizer: bool = True, widen: int = 0) -> np.ndarr
         offsets = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
         return np.stack([np.repeat(k, count), np.repeat(first, count) + offsets], 1)
 
-    rows = [consecutive_pairs(n, has_minimizer), ranges(k + 1, nxt - k), ranges(prv, k - prv)]
-    pairs = np.unique(np.concatenate(rows), axis=0)
-    return pairs
+    rows = np.concatenate([consecutive_pairs(n, has_minimizer), ranges(k + 1, nxt - k), ranges(prv, k - prv)])
+    # unique rows, sorted, through sorted scalar keys (np.unique imports numpy.ma on its first
+    # call, 0.04 s of a small run; with axis=0 it is several times slower besides)
+    keys = np.sort((rows[:, 0] + 1) * (n + 2) + (rows[:, 1] + 1))
+    keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
+    return np.stack(np.divmod(keys, n + 2), axis=1) - 1
 
 
 def _points(num_steps: int, has_minimizer: bool) -> np.ndarray:
@@ -234,7 +246,8 @@ class PEPData:
     Primal: maximize ``obj_G . vec(G) + obj_F . F (+ t)`` subject to
     ``interp_G vec(G) + interp_F F <= 0`` (row m is the pair ``pairs[m]``),
     ``init_G . vec(G) + init_F . F <= 1``, ``t <= min_G[k] . vec(G)`` (``mingradnorm`` only),
-    ``G >= 0``. ``vec`` is row-major; all coefficient matrices are symmetric.
+    ``G >= 0``. ``vec`` is row-major; all coefficient matrices are symmetric. They are
+    CSR matrices, or dense arrays with the same rows from ``build_pep(..., dense=True)``.
 
     Attributes
     ----------
@@ -251,17 +264,17 @@ class PEPData:
     dim: int
     num_f: int
     pairs: np.ndarray
-    interp_G: sp.csr_matrix
-    interp_F: sp.csr_matrix
-    init_G: sp.csr_matrix
+    interp_G: sp.csr_matrix | np.ndarray
+    interp_F: sp.csr_matrix | np.ndarray
+    init_G: sp.csr_matrix | np.ndarray
     init_F: np.ndarray
-    obj_G: sp.csr_matrix
+    obj_G: sp.csr_matrix | np.ndarray
     obj_F: np.ndarray
-    min_G: sp.csr_matrix | None
+    min_G: sp.csr_matrix | np.ndarray | None
     kappa: float
 
 
-def _rowwise_outer(A: sp.csr_matrix, B: sp.csr_matrix, dim: int, weight: float, sym: bool):
+def _rowwise_outer(A, B, dim: int, weight: float, sym: bool):
     """COO entries of ``weight * a_m b_m^T`` (or its symmetric part) for every row m of A, B."""
     A, B = A.tocsr(), B.tocsr()
     m = A.shape[0]
@@ -283,7 +296,9 @@ def _rowwise_outer(A: sp.csr_matrix, B: sp.csr_matrix, dim: int, weight: float, 
     return rows, ia * dim + ib, vals
 
 
-def _coo(parts, shape) -> sp.csr_matrix:
+def _coo(parts, shape):
+    import scipy.sparse as sp
+
     rows = np.concatenate([p[0].ravel() for p in parts])
     cols = np.concatenate([p[1].ravel() for p in parts])
     vals = np.concatenate([p[2].ravel() for p in parts])
@@ -294,8 +309,8 @@ def _coo(parts, shape) -> sp.csr_matrix:
     return mat
 
 
-def _coordinates(steps: np.ndarray, has_minimizer: bool):
-    """Coordinates of every point's x and g (rows ``[*,] 0..N``) as sparse matrices.
+def _coordinates_dense(steps: np.ndarray, has_minimizer: bool):
+    """Coordinates of every point's x and g (rows ``[*,] 0..N``) as dense arrays.
 
     Returns ``X, Gr, dim, off`` with ``off`` the row of iterate 0.
     """
@@ -304,18 +319,55 @@ def _coordinates(steps: np.ndarray, has_minimizer: bool):
     tri = np.tril(np.ones((n + 1, n)), -1) * -steps[None, :]  # row k: -h_l for l < k
     if has_minimizer:
         dim, off = n + 2, 1
-        body = np.hstack([np.ones((n + 1, 1)), tri, np.zeros((n + 1, 1))])
-        X = sp.vstack([sp.csr_matrix((1, dim)), sp.csr_matrix(body)]).tocsr()
-        Gr = sp.vstack([sp.csr_matrix((1, dim)), sp.eye(n + 1, dim, k=1)]).tocsr()
+        X = np.zeros((n + 2, dim))
+        X[1:, 0] = 1.0
+        X[1:, 1 : n + 1] = tri
+        Gr = np.zeros((n + 2, dim))
+        Gr[np.arange(1, n + 2), np.arange(1, n + 2)] = 1.0
     else:
         dim, off = n + 1, 0
-        X = sp.csr_matrix(np.hstack([tri, np.zeros((n + 1, 1))]))
-        Gr = sp.eye(n + 1, dim).tocsr()
+        X = np.zeros((n + 1, dim))
+        X[:, :n] = tri
+        Gr = np.eye(n + 1, dim)
+    X[X == 0.0] = 0.0  # no negative zeros
+    return X, Gr, dim, off
+
+
+def _coordinates(steps: np.ndarray, has_minimizer: bool):
+    """:func:`_coordinates_dense` as sparse matrices."""
+    import scipy.sparse as sp
+
+    X, Gr, dim, off = _coordinates_dense(steps, has_minimizer)
+    X, Gr = sp.csr_matrix(X), sp.csr_matrix(Gr)
     X.eliminate_zeros()
     return X, Gr, dim, off
 
 
-def build_pep(problem: Problem, pairs: np.ndarray | None = None) -> PEPData:
+def _matrix(rows, cols, vals, shape, dense: bool):
+    """The matrix of the given entries (no two at one place): dense, or CSR."""
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    vals = np.asarray(vals, dtype=float)
+    if dense:
+        out = np.zeros(shape)
+        out[rows, cols] = vals
+        return out
+    import scipy.sparse as sp
+
+    return sp.csr_matrix((vals, (rows, cols)), shape=shape)
+
+
+def _dense_rows(u: np.ndarray, v: np.ndarray, dg: np.ndarray, c: float, kappa: float) -> np.ndarray:
+    """``vec(A_m)`` (row-major) of every pair, one row each, from dense coordinate rows."""
+    outer = lambda a, b: np.einsum("ma,mb->mab", a, b)  # noqa: E731
+    uv = outer(u, v)
+    A = 0.5 * (uv + uv.transpose(0, 2, 1)) + c * outer(dg, dg)
+    if kappa != 0.0:
+        dv = outer(dg, v)
+        A += c * kappa * outer(v, v) - c * kappa * (dv + dv.transpose(0, 2, 1))
+    return A.reshape(A.shape[0], A.shape[1] * A.shape[2])
+
+
+def build_pep(problem: Problem, pairs: np.ndarray | None = None, *, dense: bool = False) -> PEPData:
     """Assemble the normalized PEP of ``problem`` on the given interpolation pairs.
 
     Parameters
@@ -325,6 +377,10 @@ def build_pep(problem: Problem, pairs: np.ndarray | None = None) -> PEPData:
     pairs : array of shape (M, 2), optional
         Interpolation pairs ``(i, j)`` with ``-1`` for ``*``; all ordered pairs by default.
         A subset gives an upper bound on the worst case (a relaxation).
+    dense : bool
+        Store every coefficient matrix as a dense numpy array (same rows, same values)
+        instead of scipy.sparse: for small PEPs, whose run would otherwise be dominated by
+        importing scipy.sparse. Memory is ``M (N + 2)^2`` numbers.
 
     Returns
     -------
@@ -350,46 +406,56 @@ def build_pep(problem: Problem, pairs: np.ndarray | None = None) -> PEPData:
             f"Interpolation pairs must be distinct points in [{lo}, {n}]. Got {pairs.tolist()[:5]}..."
         )
     kappa = fc.kappa
-    X, Gr, dim, off = _coordinates(steps, has_min)
-    rows_i, rows_j = pairs[:, 0] + off, pairs[:, 1] + off
-    u = Gr[rows_j]
-    v = (X[rows_i] - X[rows_j]).tocsr()
-    dg = (Gr[rows_i] - Gr[rows_j]).tocsr()
     c = 1.0 / (2.0 * (1.0 - kappa))
-    parts = [_rowwise_outer(u, v, dim, 1.0, sym=True), _rowwise_outer(dg, dg, dim, c, sym=False)]
-    if kappa != 0.0:
-        parts.append(_rowwise_outer(v, v, dim, c * kappa, sym=False))
-        parts.append(_rowwise_outer(dg, v, dim, -2.0 * c * kappa, sym=True))
     m = pairs.shape[0]
-    interp_G = _coo(parts, (m, dim * dim))
+    rows_i, rows_j = pairs[:, 0], pairs[:, 1]
+    if dense:
+        X, Gr, dim, off = _coordinates_dense(steps, has_min)
+        rows_i, rows_j = rows_i + off, rows_j + off
+        interp_G = _dense_rows(Gr[rows_j], X[rows_i] - X[rows_j], Gr[rows_i] - Gr[rows_j], c, kappa)
+    else:
+        X, Gr, dim, off = _coordinates(steps, has_min)
+        rows_i, rows_j = rows_i + off, rows_j + off
+        u = Gr[rows_j]
+        v = (X[rows_i] - X[rows_j]).tocsr()
+        dg = (Gr[rows_i] - Gr[rows_j]).tocsr()
+        parts = [_rowwise_outer(u, v, dim, 1.0, sym=True), _rowwise_outer(dg, dg, dim, c, sym=False)]
+        if kappa != 0.0:
+            parts.append(_rowwise_outer(v, v, dim, c * kappa, sym=False))
+            parts.append(_rowwise_outer(dg, v, dim, -2.0 * c * kappa, sym=True))
+        interp_G = _coo(parts, (m, dim * dim))
     num_f = n + 1
     f_rows = np.concatenate([np.arange(m), np.arange(m)])
     f_cols = np.concatenate([pairs[:, 1], pairs[:, 0]])
     f_vals = np.concatenate([np.ones(m), -np.ones(m)])
     keep = f_cols != STAR
-    interp_F = sp.csr_matrix((f_vals[keep], (f_rows[keep], f_cols[keep])), shape=(m, num_f))
+    interp_F = _matrix(f_rows[keep], f_cols[keep], f_vals[keep], (m, num_f), dense)
 
-    init_G = sp.csr_matrix((1, dim * dim))
+    init_G = _matrix([], [], [], (1, dim * dim), dense)
     init_F = np.zeros(num_f)
     if problem.init is InitialCondition.DIST:
-        init_G = sp.csr_matrix(([1.0], ([0], [0])), shape=(1, dim * dim))
+        init_G = _matrix([0], [0], [1.0], (1, dim * dim), dense)
     elif has_min:
         init_F[0] = 1.0
     else:
         init_F[0], init_F[n] = 1.0, -1.0
 
-    obj_G = sp.csr_matrix((1, dim * dim))
+    obj_G = _matrix([], [], [], (1, dim * dim), dense)
     obj_F = np.zeros(num_f)
     min_G = None
     last = dim - 1
     if problem.measure is Measure.FGAP:
         obj_F[n] = 1.0
     elif problem.measure is Measure.GRADNORM:
-        obj_G = sp.csr_matrix(([1.0], ([0], [last * dim + last])), shape=(1, dim * dim))
+        obj_G = _matrix([0], [last * dim + last], [1.0], (1, dim * dim), dense)
     elif problem.measure is Measure.DIST:
         xn = X[off + n]
-        obj_G = _coo([_rowwise_outer(xn, xn, dim, 1.0, sym=False)], (1, dim * dim))
+        xn = xn if dense else xn.toarray().ravel()
+        outer = np.outer(xn, xn).ravel()
+        nz = np.nonzero(outer)[0]
+        obj_G = _matrix(np.zeros(nz.size, dtype=np.int64), nz, outer[nz], (1, dim * dim), dense)
     else:
-        g_all = Gr[np.arange(off, off + n + 1)]
-        min_G = _coo([_rowwise_outer(g_all, g_all, dim, 1.0, sym=False)], (n + 1, dim * dim))
+        # g_k is a unit vector of the basis: each row of min_G is one diagonal entry
+        gcols = np.arange(off, off + n + 1)
+        min_G = _matrix(np.arange(n + 1), gcols * dim + gcols, np.ones(n + 1), (n + 1, dim * dim), dense)
     return PEPData(dim, num_f, pairs, interp_G, interp_F, init_G, init_F, obj_G, obj_F, min_G, kappa)

@@ -399,13 +399,20 @@ def solve_full(
     0.1
     """
     start = time.perf_counter()
-    data = build_pep(problem, pairs)
+    dense = get_backend(solver).name == "clarabel" and dense_fits(problem, pairs)
+    data = build_pep(problem, pairs, dense=dense)
+    sparse = {}
 
     def solve(extra=None, objective_scale=1.0, interface="direct"):
         opts = {**(extra or {}), **(options or {})}
         if deadline is not None and solver in TIME_LIMIT_OPTION:
             opts[TIME_LIMIT_OPTION[solver]] = max(deadline - time.perf_counter(), 1e-3)
-        return solve_pep(data, solver, options=opts, objective_scale=objective_scale, interface=interface)
+        model_data = data
+        if dense and interface != "direct":  # cvxpy's model takes the sparse data
+            model_data = sparse.get("data") or sparse.setdefault("data", build_pep(problem, pairs))
+        return solve_pep(
+            model_data, solver, options=opts, objective_scale=objective_scale, interface=interface
+        )
 
     def out_of_time() -> bool:
         return deadline is not None and time.perf_counter() >= deadline
@@ -469,6 +476,23 @@ def solve_full(
     if throw and not wc.ok:
         raise SolverError(failure_message(wc))
     return wc
+
+
+#: Largest ``M d^2`` (pairs times the Gram matrix's entries) whose PEP is assembled as dense
+#: numpy arrays for Clarabel's direct route (N <= 50 with all pairs: 7.2e6 numbers, 58 MB),
+#: so that a small worst case imports no scipy (:func:`pepstep.pep.build_pep`).
+DENSE_MAX_ENTRIES = 8_000_000
+
+
+def dense_fits(problem: Problem, pairs: np.ndarray | None = None) -> bool:
+    """Whether :func:`solve_full` assembles ``problem`` densely (see :data:`DENSE_MAX_ENTRIES`)."""
+    n = problem.num_steps
+    has_min = problem.function_class.has_minimizer
+    d = n + (2 if has_min else 1)
+    m = (n + 2) * (n + 1) if has_min else (n + 1) * n
+    if pairs is not None:
+        m = int(np.asarray(pairs).size // 2)
+    return m * d * d <= DENSE_MAX_ENTRIES
 
 
 def a_priori_bound(problem: Problem) -> float:
@@ -671,7 +695,8 @@ def solve_linearized_step(data: PEPData, D, h, radius, lo, hi, solver: str, *, o
 
 
 def _dense_row(mat) -> np.ndarray:
-    return np.asarray(mat.todense()).ravel()
+    """A one-row coefficient matrix (sparse, or dense from ``build_pep(..., dense=True)``) as a vector."""
+    return np.asarray(mat.todense() if hasattr(mat, "todense") else mat, dtype=float).ravel()
 
 
 def run_model(problem, backend: Backend, options: dict | None = None) -> tuple[str, str]:
