@@ -50,6 +50,7 @@ program solvers", Section 8 (custom KKT solvers).
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -58,16 +59,18 @@ from functools import lru_cache
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .classes import InitialCondition
+from .classes import InitialCondition, Measure
 from .errors import InputError, SolverError
 from .lower import lower_bound
 from .pep import STAR, Problem, build_pep, consecutive_pairs, horizon_pairs, pair_key, value_scale
 from .solve import (
+    DENSE_MAX_ENTRIES,
     RESCALE_BELOW,
     TIME_LIMIT_OPTION,
     TOL_DUAL,
     Status,
     WorstCase,
+    _dense_row,
     a_priori_bound,
     failure_message,
     get_backend,
@@ -113,6 +116,9 @@ SCHUR_OPTIONS = {
 #: than they give: constant 1.5 at N = 127 takes 3.6 s with one thread, 9.0 s with two on this
 #: 2-core machine (idle), and 76 s with two while another process holds a core.
 BLAS_THREADS = 1
+#: From this many pairs the Schur route applies its rank-3 factors as a scipy.sparse matrix
+#: (faster at large K), below it by numpy gathers (no scipy import; as fast at K = 508).
+SPARSE_FACTORS_FROM = 1000
 #: Solvers for the working-set SDPs: pepstep's Schur route plus the cvxpy backends.
 GENERATION_SOLVERS = ("auto", "schur", "clarabel", "cvxopt", "scs", "mosek")
 #: ``auto`` chooses per round: ``schur`` while the working set has at most this fraction
@@ -120,6 +126,9 @@ GENERATION_SOLVERS = ("auto", "schur", "clarabel", "cvxopt", "scs", "mosek")
 #: beyond. An interior-point iteration costs about K^3 / 3 flops with ``schur`` (K pairs)
 #: and (d(d+1)/2)^3 / 3 with Clarabel (measured: benchmarks/bench_scale.py).
 AUTO_SCHUR_RATIO = 0.5
+#: ... and also up to this many pairs while scipy.linalg is not loaded: Clarabel takes its
+#: LAPACK from there, an import of 0.45 s, which is what a Schur solve on 400 pairs costs.
+SCHUR_BEFORE_IMPORT = 400
 #: ``auto`` stops generating once the working set would pass this fraction of all pairs
 #: and solves the full PEP with :func:`full_solver` instead: schedules like silver need
 #: O(N^2) pairs (measured: 2171 of 4160 at N = 63, 145 s in 7 rounds, where SCS on the
@@ -262,8 +271,9 @@ class GeneratedWorstCase:
 def choose_solver(num_steps: int, num_pairs: int, has_minimizer: bool = True) -> str:
     """The working-set solver ``auto`` uses for ``num_pairs`` pairs at ``num_steps`` steps.
 
-    ``schur`` when ``num_pairs <= AUTO_SCHUR_RATIO * d (d + 1) / 2`` (d the Gram order),
-    else ``clarabel``.
+    ``schur`` when ``num_pairs <= AUTO_SCHUR_RATIO * d (d + 1) / 2`` (d the Gram order), or
+    when ``num_pairs <= SCHUR_BEFORE_IMPORT`` in a process that has not imported scipy.linalg
+    (which Clarabel's PSD cone needs), else ``clarabel``.
 
     Examples
     --------
@@ -271,7 +281,11 @@ def choose_solver(num_steps: int, num_pairs: int, has_minimizer: bool = True) ->
     ('schur', 'clarabel')
     """
     d = num_steps + (2 if has_minimizer else 1)
-    return "schur" if num_pairs <= AUTO_SCHUR_RATIO * d * (d + 1) / 2 else "clarabel"
+    if num_pairs <= AUTO_SCHUR_RATIO * d * (d + 1) / 2:
+        return "schur"
+    if num_pairs <= SCHUR_BEFORE_IMPORT and "scipy.linalg" not in sys.modules:
+        return "schur"  # Clarabel would first import scipy.linalg (its LAPACK): 0.45 s
+    return "clarabel"
 
 
 # --------------------------------------------------------------------------- geometry
@@ -465,18 +479,26 @@ class _LowRankSDP:
         return np.einsum("kab,kab->k", self.coef, sub)
 
     def _factors(self):
-        """``C_k = W_k diag(s_k) W_k^T`` (rank <= 3) as a sparse map from point vectors.
+        """``C_k = W_k diag(s_k) W_k^T`` (rank <= 3): ``W`` (K, 4, 3) and ``s`` (K, 3).
 
-        Row ``r K + k`` of the returned CSR matrix holds the coordinates of
-        ``y_kr = Z_k^T W_k[:, r]`` in the point vectors ``Z``; ``s`` is (K, 3).
+        ``y_kr = Z_k^T W_k[:, r]`` is the vector of the k-th pair's r-th factor, with
+        coordinates ``W[k, a, r]`` on the point vectors ``Z[idx[k, a]]``; ``Wd`` is the
+        matrix of those coordinates, row ``r K + k`` holding ``y_kr``.
         """
         if getattr(self, "_fac", None) is None:
-            import scipy.sparse as sp
-
             vals, vecs = np.linalg.eigh(self.coef)  # (K, 4), (K, 4, 4)
             order = np.argsort(-np.abs(vals), axis=1)[:, :3]
             s = np.take_along_axis(vals, order, axis=1)
             W = np.take_along_axis(vecs, order[:, None, :], axis=2)  # (K, 4, 3)
+            self._fac = (np.ascontiguousarray(W), s)
+        return self._fac
+
+    def _factor_rows(self):
+        """``Wd`` as a CSR matrix (scipy.sparse), for large working sets (:data:`SPARSE_FACTORS_FROM`)."""
+        if getattr(self, "_wd", None) is None:
+            import scipy.sparse as sp
+
+            W, _ = self._factors()
             K = self.K
             # Row r K + k holds y_kr: blocks of K rows per r keep the products contiguous.
             rows = np.repeat((np.arange(3)[:, None] * K + np.arange(K)[None, :]).ravel(), 4)
@@ -484,26 +506,36 @@ class _LowRankSDP:
             data = W.transpose(2, 0, 1).ravel()
             Wd = sp.csr_matrix((data, (rows, cols)), shape=(3 * K, 2 * self.basis.P))
             Wd.sum_duplicates()
-            self._fac = (Wd, s)
-        return self._fac
+            self._wd = Wd
+        return self._wd
 
     def schur(self, Y: np.ndarray) -> np.ndarray:
         """``H_kl = tr(A_k Pw A_l Pw) = sum_{r,r'} s_kr s_lr' (y_kr^T Pw y_lr')^2``.
 
         ``A_k = sum_r s_kr y_kr y_kr^T`` (rank <= 3), and ``y^T Pw y'`` for all vectors is
-        ``Wd Y Wd^T`` with ``Y = Z Pw Z^T`` and ``Wd`` sparse (4 nonzeros per row): about
-        36 K^2 flops, done in row blocks to bound the memory.
+        ``Wd Y Wd^T`` with ``Y = Z Pw Z^T`` and ``Wd`` (4 nonzeros per row, :meth:`_factors`):
+        about 36 K^2 flops, done in row blocks to bound the memory. ``Wd`` is applied by
+        gathering rows with numpy below :data:`SPARSE_FACTORS_FROM` pairs (no scipy import:
+        small solves are import-bound), and as a scipy.sparse matrix from there (measured at
+        K = 2554: 0.63 s against 1.0 s by gathering).
         """
-        Wd, s = self._factors()
-        K = self.K
-        M1 = np.ascontiguousarray((Wd @ Y).T)  # (2P, 3K); contiguous, or every product copies it
+        W, s = self._factors()
+        K, idx = self.K, self.idx
+        Wd = self._factor_rows() if K >= SPARSE_FACTORS_FROM else None
+        if Wd is None:
+            # M1[:, r K + k] = Y y_kr, i.e. (Wd Y)^T
+            M1 = np.matmul(W.transpose(0, 2, 1), Y[idx]).transpose(1, 0, 2).reshape(3 * K, -1).T.copy()
+        else:
+            M1 = np.ascontiguousarray((Wd @ Y).T)  # (2P, 3K); contiguous, or every product copies it
         H = np.empty((K, K))
         rows = max(1, min(K, 2_000_000 // (9 * K)))
         for a in range(0, K, rows):
             b = min(K, a + rows)
             Hb = np.zeros((b - a, K))
+            if Wd is None:
+                QQ = np.matmul(W[a:b].transpose(0, 2, 1), M1[idx[a:b]])  # (rows, 3, 3K)
             for r in range(3):
-                Q = np.asarray(Wd[r * K + a : r * K + b] @ M1)  # (rows, 3K)
+                Q = QQ[:, r] if Wd is None else np.asarray(Wd[r * K + a : r * K + b] @ M1)  # (rows, 3K)
                 Q *= Q
                 inner = Q[:, :K] * s[:, 0]
                 inner += Q[:, K : 2 * K] * s[:, 1]
@@ -639,7 +671,9 @@ class _SchurSDP(_LowRankSDP):
         if problem.init is InitialCondition.DIST:
             tau_coef[0, 0, 0] = 1.0
         extra_coef = [tau_coef]
-        data0 = build_pep(problem, np.zeros((0, 2), dtype=np.int64))
+        # dense (no scipy import) unless min_G's (N + 1) d^2 entries would not fit
+        small = problem.measure is not Measure.MINGRADNORM or (n + 1) * d * d <= DENSE_MAX_ENTRIES
+        data0 = build_pep(problem, np.zeros((0, 2), dtype=np.int64), dense=small)
         self.num_nu = 0
         if data0.min_G is not None:
             self.num_nu = n + 1
@@ -678,7 +712,7 @@ class _SchurSDP(_LowRankSDP):
         # so the row of f_0 is dropped (F is anchored at f_0 = 0).
         self.f_rows = np.arange(num_f) if fc.has_minimizer else np.arange(1, num_f)
         keep = np.concatenate([self.f_rows, np.arange(num_f, p)])
-        C = np.asarray(data0.obj_G.todense()).reshape(d, d)
+        C = _dense_row(data0.obj_G).reshape(d, d)
         C = 0.5 * (C + C.T) / scale + shift / scale * np.eye(d)
         cvec = np.zeros(K)
         cvec[m] = 1.0
@@ -713,8 +747,30 @@ def _factor(H: np.ndarray):
     conditioning of the KKT system); CVXOPT then returns its last iterate, which the
     re-check judges. Tried and rejected (measured at constant 1.5, N = 127): a diagonal
     shift (spoils the iterates) and LU with pivoting (100 iterations, violations 3e-4).
+
+    LAPACK's Cholesky comes from CVXOPT below :data:`SPARSE_FACTORS_FROM` pairs (this route
+    has loaded it already; importing scipy.linalg costs 0.45 s of a small run) and from
+    scipy.linalg above (15-25% faster at K = 2000-4000; the solutions agreed to the last bit
+    in every measured case).
     """
-    import scipy.linalg as sla  # lazily: only the schur route factors
+    K = H.shape[0]
+    if K < SPARSE_FACTORS_FROM:
+        from cvxopt import lapack, matrix
+
+        L = matrix(H)
+        try:
+            lapack.potrf(L)
+        except (ArithmeticError, ValueError) as exc:
+            raise ArithmeticError(str(exc)) from None
+
+        def solve(r):
+            r = np.asarray(r, dtype=float)
+            B = matrix(r.reshape(K, -1))
+            lapack.potrs(L, B)
+            return np.asarray(B).reshape(r.shape)
+
+        return solve
+    import scipy.linalg as sla  # lazily: only large Schur matrices
 
     try:
         cf = sla.cho_factor(H, lower=True, check_finite=False)
