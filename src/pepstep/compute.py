@@ -72,20 +72,29 @@ FULL_OVERHEAD = 0.03
 #: K^3 factorization, at these sizes.
 SCHUR_SECONDS_PER_K2 = 3.0e-6
 SCHUR_OVERHEAD = 0.015
-#: One-time imports of the generation route (cvxopt, scipy.linalg, scipy.optimize) in a
-#: process that has not loaded them, seconds (measured whole-process on the idle machine).
-ROUTE_IMPORT_SECONDS = 0.45
-_GENERATION_MODULES = ("cvxopt", "scipy.optimize", "scipy.linalg")
-#: ``method="auto"`` always solves the full PEP below this many steps: it takes under 0.05 s
-#: there, and it is the reference route every other one is checked against.
+#: One-time imports of the generation route (cvxopt and its solvers; the Schur route's
+#: small Schur matrices are factored by CVXOPT's LAPACK and the explicit lower bound is
+#: numpy only) in a process that has not loaded them, seconds (measured whole-process on
+#: the idle machine: 0.03 s).
+ROUTE_IMPORT_SECONDS = 0.03
+_GENERATION_MODULES = ("cvxopt",)
+#: One-time import of what Clarabel's PSD cone needs in a process that has not loaded it:
+#: Clarabel's Python module takes LAPACK from scipy.linalg, whose import costs 0.45 s more
+#: than numpy's here (0.65 s against 0.2 s, whole process), more than the solve below N = 30.
+FULL_IMPORT_SECONDS = 0.45
+_FULL_MODULES = ("scipy.linalg",)
+#: ``method="auto"`` always solves the full PEP below this many steps once its libraries are
+#: loaded: it takes under 0.05 s there, and it is the reference route every other one is
+#: checked against. In a fresh process (a command-line run) the import decides instead.
 AUTO_FULL_BELOW = 16
 #: With ``method="auto"``, a schedule this short whose constraint generation ends without an
 #: ``optimal`` answer is solved again as the full PEP (same solver): the dense solve still fits.
 AUTO_FULL_AFTER_GENERATION = 64
 
 
-def full_seconds(num_steps: int, has_minimizer: bool = True) -> float:
-    """Predicted seconds of the full PEP of ``num_steps`` steps (see the module notes).
+def full_seconds(num_steps: int, has_minimizer: bool = True, *, imports: bool = False) -> float:
+    """Predicted seconds of the full PEP of ``num_steps`` steps (see the module notes); with
+    ``imports``, plus the import of what Clarabel needs if this process has not loaded it.
 
     Examples
     --------
@@ -94,7 +103,8 @@ def full_seconds(num_steps: int, has_minimizer: bool = True) -> float:
     """
     d = num_steps + (2 if has_minimizer else 1)
     t = d * (d + 1) / 2
-    return FULL_OVERHEAD + FULL_SECONDS_PER_T3 * t**3
+    missing = imports and any(name not in sys.modules for name in _FULL_MODULES)
+    return FULL_OVERHEAD + FULL_SECONDS_PER_T3 * t**3 + (FULL_IMPORT_SECONDS if missing else 0.0)
 
 
 def generation_seconds(problem: Problem) -> float:
@@ -124,11 +134,12 @@ def choose_method(problem: Problem, solver: str = "clarabel") -> str:
     ('full', 'generate')
     """
     n = problem.num_steps
-    if n < AUTO_FULL_BELOW:
-        return "full"
-    full = full_seconds(n, problem.function_class.has_minimizer)
+    loaded = all(name in sys.modules for name in _FULL_MODULES)
     if solver != "clarabel":
         return "full" if n < 32 else "generate"
+    if n < AUTO_FULL_BELOW and loaded:
+        return "full"
+    full = full_seconds(n, problem.function_class.has_minimizer, imports=True)
     return "generate" if generation_seconds(problem) < full else "full"
 
 
