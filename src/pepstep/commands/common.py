@@ -385,6 +385,30 @@ def _progress_delay() -> float:
     return value if math.isfinite(value) and value >= 0 else PROGRESS_DELAY
 
 
+class _SilentBar:
+    """What ``--quiet`` gets instead of a tqdm bar: the same calls, no output."""
+
+    disable = True
+
+    def update(self, n=1):
+        pass
+
+    def set_postfix_str(self, s="", refresh=True):
+        pass
+
+    def set_description(self, desc=None, refresh=True):
+        pass
+
+    def refresh(self):
+        pass
+
+    def write(self, s, file=None, end="\n"):
+        print(s, file=sys.stdout if file is None else file, end=end)  # as tqdm.write: not progress
+
+    def close(self):
+        pass
+
+
 @contextlib.contextmanager
 def progress_bar(
     args,
@@ -404,6 +428,9 @@ def progress_bar(
     a background thread redraws the bar every ``HEARTBEAT_SECONDS``, so a long solve that
     reports nothing still shows its elapsed time.
     """
+    if getattr(args, "quiet", False):
+        yield _SilentBar()  # without importing tqdm: a quiet small run is import-bound
+        return
     from tqdm import tqdm
 
     if delay is None:
@@ -413,7 +440,7 @@ def progress_bar(
         desc=desc,
         unit=unit,
         file=sys.stderr,
-        disable=bool(getattr(args, "quiet", False)),
+        disable=False,
         leave=False,
         delay=delay,
         bar_format=None if total else _NO_TOTAL,
