@@ -6,8 +6,8 @@ Writes two CSV files into ``out_dir``:
     ``pepstep rate --schedule constant:1:N --json --quiet`` against a Python process that
     builds and solves the same PEP with PEPit (its Clarabel wrapper through cvxpy), each a
     fresh process timed from launch to exit (imports included: at small N a run is
-    import-bound), best of ``REPEATS``; the ratio PEPit / pepstep and both values' relative
-    errors against the closed form 1 / (4N + 2).
+    import-bound), best of ``REPEATS``, both from compiled bytecode; the ratio PEPit / pepstep
+    and both values' relative errors against the closed form 1 / (4N + 2).
 
 ``bench_method.csv``
     At N = 31 and 63, for constant h = 1, silver, perturbed silver (each step times a seeded
@@ -60,6 +60,14 @@ def _process_seconds(cmd: list[str]) -> tuple[float, str]:
 
 def process_rows() -> list[dict]:
     pepstep = str(Path(sys.executable).with_name("pepstep"))
+    # Both sides start from compiled bytecode, as an installed package does (PEPit's is compiled
+    # at install; pepstep's source tree and the PEPit script's helper may not be, e.g. with
+    # PYTHONDONTWRITEBYTECODE set, and compiling them would be timed in every run).
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "pepstep"), str(ROOT / "tests")],
+        check=True,
+        capture_output=True,
+    )
     rows = []
     for n in PROCESS_SIZES:
         exact = 1.0 / (4 * n + 2)
