@@ -90,6 +90,9 @@ AUTO_FULL_BELOW = 16
 #: With ``method="auto"``, a schedule this short whose constraint generation ends without an
 #: ``optimal`` answer is solved again as the full PEP (same solver): the dense solve still fits.
 AUTO_FULL_AFTER_GENERATION = 64
+#: ... unless generation's last round was that full PEP already (by Clarabel) and one more
+#: solve is predicted to take longer than this many seconds (about N = 40).
+FULL_AGAIN_BELOW_SECONDS = 2.0
 
 
 def full_seconds(num_steps: int, has_minimizer: bool = True, *, imports: bool = False) -> float:
@@ -296,6 +299,7 @@ def _generated(problem, solver, throw, options, progress, deadline, *, auto, sta
         and not wc.ok
         and n <= AUTO_FULL_AFTER_GENERATION
         and (deadline is None or time.perf_counter() < deadline)
+        and not _solved_in_full(gen.info, n, has_min)
     ):
         # stopped for the cheaper full PEP, or the working-set solve did not pass the re-check
         # (measured: Grimmer's t = 31 pattern twice, N = 62, dual residual 1.9e-6)
@@ -306,6 +310,15 @@ def _generated(problem, solver, throw, options, progress, deadline, *, auto, sta
     if throw and not wc.ok:
         raise SolverError(failure_message(wc))
     return wc
+
+
+def _solved_in_full(info, num_steps: int, has_minimizer: bool) -> bool:
+    """Whether generation's last round was already the full PEP by Clarabel, and solving it again
+    (the full route's retries with other settings) would cost more than
+    ``FULL_AGAIN_BELOW_SECONDS``: then it is not repeated (measured: perturbed silver at N = 63,
+    every one of the six retries also ended inaccurate, 341 s after generation's 26 s)."""
+    last_full = info.pairs_used == info.total_pairs and info.round_solvers[-1:] == ("clarabel",)
+    return last_full and full_seconds(num_steps, has_minimizer) > FULL_AGAIN_BELOW_SECONDS
 
 
 def _bounded(problem: Problem, wc: WorstCase, upper: float | None) -> WorstCase:

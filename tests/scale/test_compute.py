@@ -27,10 +27,44 @@ def perturbed_silver(n: int) -> Schedule:
 
 
 def test_full_below_the_floor_and_generation_far_above():
+    import scipy.linalg  # noqa: F401  (what Clarabel loads its LAPACK from: the full route's import paid)
+
     assert choose_method(Problem(constant(1.0, AUTO_FULL_BELOW - 1))) == "full"
     assert choose_method(Problem(silver(127))) == "generate"
     # the full solve's predicted cost grows like t^3, t = (N + 2)(N + 3) / 2
     assert full_seconds(63) / full_seconds(31) > 20
+
+
+def test_fresh_process_counts_the_full_routes_import(monkeypatch):
+    """Without scipy.linalg loaded, the full PEP at N = 10 is predicted to cost its 0.45 s import
+    (against 0.03 s for the solve), more than generation's first round on 42 pairs."""
+    from pepstep.compute import FULL_IMPORT_SECONDS, generation_seconds
+
+    monkeypatch.delitem(sys.modules, "scipy.linalg", raising=False)
+    problem = Problem(constant(1.0, 10))
+    assert full_seconds(10, imports=True) == pytest.approx(full_seconds(10) + FULL_IMPORT_SECONDS)
+    assert generation_seconds(problem) < full_seconds(10, imports=True)
+    assert choose_method(problem) == "generate"
+
+
+def test_full_pep_is_not_solved_twice_where_a_solve_is_long():
+    """Generation's last round was the full PEP by Clarabel: repeated only while one more solve
+    is predicted under FULL_AGAIN_BELOW_SECONDS (N = 20: 0.05 s; N = 63: 20 s)."""
+    from types import SimpleNamespace
+
+    from pepstep.compute import FULL_AGAIN_BELOW_SECONDS, _solved_in_full
+
+    def info(n, solver, pairs_used=None):
+        total = (n + 2) * (n + 1)
+        return SimpleNamespace(
+            pairs_used=pairs_used or total, total_pairs=total, round_solvers=("schur", solver)
+        )
+
+    assert full_seconds(20) < FULL_AGAIN_BELOW_SECONDS < full_seconds(63)
+    assert _solved_in_full(info(63, "clarabel"), 63, True)
+    assert not _solved_in_full(info(20, "clarabel"), 20, True)
+    assert not _solved_in_full(info(63, "scs"), 63, True)
+    assert not _solved_in_full(info(63, "clarabel", pairs_used=507), 63, True)
 
 
 def test_auto_equals_full_where_generation_does_not_close():
