@@ -48,6 +48,8 @@ __all__ = [
     "FULL_SECONDS_PER_T3",
     "SCHUR_SECONDS_PER_K2",
     "ROUTE_IMPORT_SECONDS",
+    "FULL_IMPORT_SECONDS",
+    "FULL_AGAIN_BELOW_SECONDS",
     "AUTO_FULL_AFTER_GENERATION",
     "AUTO_FULL_BELOW",
     "choose_method",
@@ -90,8 +92,8 @@ AUTO_FULL_BELOW = 16
 #: With ``method="auto"``, a schedule this short whose constraint generation ends without an
 #: ``optimal`` answer is solved again as the full PEP (same solver): the dense solve still fits.
 AUTO_FULL_AFTER_GENERATION = 64
-#: ... unless generation's last round was that full PEP already (by Clarabel) and one more
-#: solve is predicted to take longer than this many seconds (about N = 40).
+#: That second solve is skipped when generation's last round was the full PEP already (by
+#: Clarabel) and one more solve is predicted to take longer than this many seconds (N > 40).
 FULL_AGAIN_BELOW_SECONDS = 2.0
 
 

@@ -126,8 +126,8 @@ GENERATION_SOLVERS = ("auto", "schur", "clarabel", "cvxopt", "scs", "mosek")
 #: beyond. An interior-point iteration costs about K^3 / 3 flops with ``schur`` (K pairs)
 #: and (d(d+1)/2)^3 / 3 with Clarabel (measured: benchmarks/bench_scale.py).
 AUTO_SCHUR_RATIO = 0.5
-#: ... and also up to this many pairs while scipy.linalg is not loaded: Clarabel takes its
-#: LAPACK from there, an import of 0.45 s, which is what a Schur solve on 400 pairs costs.
+#: ``auto`` also uses ``schur`` up to this many pairs while scipy.linalg is not loaded: Clarabel
+#: takes its LAPACK from there, an import of 0.45 s, which is what a Schur solve on 400 pairs costs.
 SCHUR_BEFORE_IMPORT = 400
 #: ``auto`` stops generating once the working set would pass this fraction of all pairs
 #: and solves the full PEP with :func:`full_solver` instead: schedules like silver need

@@ -47,6 +47,8 @@ __all__ = [
     "get_backend",
     "residuals_ok",
     "TIME_LIMIT_OPTION",
+    "DENSE_MAX_ENTRIES",
+    "dense_fits",
 ]
 
 #: Largest relative duality gap accepted as ``optimal`` (the tests ask for 1e-6 against
