@@ -219,7 +219,15 @@ def solve_dual(data, options: dict, objective_scale: float = 1.0) -> tuple[str, 
             raise InputError(f"Unknown Clarabel setting {key!r}.")
         setattr(settings, key, value)
     P = _CSC(np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(n + 1, dtype=np.int64), (n, n))
-    sol = clarabel.DefaultSolver(P, q, A, np.concatenate(b), cones, settings).solve()
+    try:
+        solver = clarabel.DefaultSolver(P, q, A, np.concatenate(b), cones, settings)
+    except (AttributeError, TypeError):
+        # a Clarabel that wants scipy.sparse matrices themselves (the arrays are the same)
+        import scipy.sparse as sp
+
+        A, P = (sp.csc_matrix((M.data, M.indices, M.indptr), shape=M.shape) for M in (A, P))
+        solver = clarabel.DefaultSolver(P, q, A, np.concatenate(b), cones, settings)
+    sol = solver.solve()
     name = str(sol.status).split(".")[-1]
     status = STATUS.get(name, name)
     detail = f"Clarabel {name} after {sol.iterations} iterations"

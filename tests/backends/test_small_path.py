@@ -155,3 +155,22 @@ def test_command_line_run_imports_no_scipy_tqdm_or_cvxpy(n):
     assert got["rc"] == 0 and got["loaded"] == []
     assert got["result"]["status"] == "optimal"
     assert abs(got["result"]["value"] * (4 * n + 2) - 1.0) <= RTOL_CLOSED_FORM
+
+
+def test_scipy_matrices_when_clarabel_refuses_the_arrays(monkeypatch):
+    """If Clarabel refuses the plain CSC arrays, the same arrays go in as scipy.sparse matrices."""
+    import clarabel
+
+    real = clarabel.DefaultSolver
+    seen = []
+
+    def picky(P, q, A, b, cones, settings):
+        seen.append(type(A).__module__)
+        if not type(A).__module__.startswith("scipy"):
+            raise AttributeError("has_canonical_format")
+        return real(P, q, A, b, cones, settings)
+
+    monkeypatch.setattr(clarabel, "DefaultSolver", picky)
+    out = solve_pep(build_pep(Problem(constant(1.0, 5)), dense=True))
+    assert out["status"] is Status.OPTIMAL and abs(out["value"] * 22 - 1.0) <= RTOL_CLOSED_FORM
+    assert seen[0] == "pepstep.clarabel_direct" and seen[-1].startswith("scipy")
