@@ -1,9 +1,10 @@
 """pepstep vs PEPit on the same GD PEP (convex, fgap, h = 1, all pairs), same solver, one run.
 
 pepstep's full PEP is forced (``method="full"``: all (N+2)(N+1) pairs, Clarabel), as PEPit
-builds it; pepstep's default (``method="auto"``: constraint generation from 32 steps on, with
-the step-horizon working set, the Schur route and the lower-bound stop) is reported beside it,
-with its own ratio against PEPit.
+builds it; pepstep's default (``method="auto"``: the full PEP or constraint generation with the
+step-horizon working set, the Schur route and the lower-bound stop, as the cost model of
+:mod:`pepstep.compute` predicts cheaper) is reported beside it, with its own ratio against PEPit.
+Both are timed in one process after the imports (whole-process times: ``bench_method.py``).
 
 Writes ``bench_rate.csv``: end-to-end seconds of each (model building included), their ratio,
 and each value's relative error against the exact 1/(4N + 2). The cvxpy version is recorded
