@@ -6,7 +6,7 @@ Writes two CSV files into ``out_dir``:
     ``pepstep rate --schedule constant:1:N --json --quiet`` against a Python process that
     builds and solves the same PEP with PEPit (its Clarabel wrapper through cvxpy), each a
     fresh process timed from launch to exit (imports included: at small N a run is
-    import-bound), best of ``REPEATS``, both from compiled bytecode; the ratio PEPit / pepstep
+    import-bound), best of ``REPEATS`` (5), both from compiled bytecode; the ratio PEPit / pepstep
     and both values' relative errors against the closed form 1 / (4N + 2).
 
 ``bench_method.csv``
@@ -37,7 +37,7 @@ from _cases import SINGLE_THREAD_ENV, versions, write_csv  # noqa: E402
 
 PROCESS_SIZES = (10, 25, 40, 50)
 METHOD_SIZES = (31, 63)
-REPEATS = 3
+REPEATS = 5
 
 PEPIT_SCRIPT = """
 import sys
