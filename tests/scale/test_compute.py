@@ -214,3 +214,20 @@ def test_no_route_passing_the_recheck_gives_a_certified_interval_not_a_number():
     assert full.tau * (1 - 1e-6) <= up * (1 + 1e-6)  # the full solve's own dual bound agrees
     with pytest.raises(SolverError, match="bounded"):
         worst_case(problem)
+
+
+@pytest.mark.parametrize("which", ["silver", "composed"])
+def test_fifty_steps_close_at_the_explicit_bound(which):
+    """The demo's long-step schedules at N = 50: the Schur route's first round lands within 1e-6 of
+    the explicit lower bound at some objective scale (its dual bound's last digits depend on the
+    path; measured 1.2e-6 to 1.5e-6 at the guessed scale), so generation closes in one round."""
+    from pepstep.optimize import composed_schedule
+
+    steps = silver(50).steps if which == "silver" else composed_schedule(50)[0]
+    problem = Problem(Schedule(list(steps)))
+    wc = worst_case(problem)
+    lb = lower_bound(problem).value
+    assert wc.ok and wc.residuals["closed_by"] == "lower bound" and wc.residuals["rounds"] == 1
+    assert lb <= wc.normalized_value <= lb * (1 + 1e-6)
+    if which == "composed":  # OBS-F: the Huber bound 1 / (2 (2 sum h + 1)) is the worst case
+        assert abs(lb * 2 * (2 * sum(steps) + 1) - 1.0) <= 1e-9
