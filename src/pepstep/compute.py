@@ -135,6 +135,7 @@ def choose_method(problem: Problem, solver: str = "clarabel") -> str:
     Examples
     --------
     >>> from pepstep.schedules import constant
+    >>> import scipy.linalg   # in a process where Clarabel's LAPACK is loaded already
     >>> choose_method(Problem(constant(1.0, 10))), choose_method(Problem(constant(1.0, 100)))
     ('full', 'generate')
     """
