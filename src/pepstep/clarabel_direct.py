@@ -158,12 +158,10 @@ def _svec_columns(data, k: int):
 
 def _smat(z: np.ndarray, dim: int) -> np.ndarray:
     """The symmetric matrix whose ``svec`` is ``z``."""
+    i, j, w = _svec_index(dim)
     M = np.zeros((dim, dim))
-    j, i = np.triu_indices(dim)[1], np.triu_indices(dim)[0]
-    t = j * (j + 1) // 2 + i
-    vals = np.where(i == j, z[t], z[t] / math.sqrt(2.0))
-    M[i, j] = vals
-    M[j, i] = vals
+    M[i, j] = z / w
+    M[j, i] = z / w
     return M
 
 

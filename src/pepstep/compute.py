@@ -50,6 +50,7 @@ __all__ = [
     "ROUTE_IMPORT_SECONDS",
     "FULL_IMPORT_SECONDS",
     "FULL_AGAIN_BELOW_SECONDS",
+    "NO_ROUTE_PASSED",
     "AUTO_FULL_AFTER_GENERATION",
     "AUTO_FULL_BELOW",
     "choose_method",
@@ -238,6 +239,11 @@ def worst_case(
     return wc
 
 
+#: ``residuals["reason"]`` of a ``bounded`` answer that no time limit cut short: every route's
+#: primal point failed the re-check, and a re-checked dual bound gives the upper end.
+NO_ROUTE_PASSED = "no route passed the re-check"
+
+
 def _interval_if_dual_holds(problem: Problem, wc: WorstCase) -> WorstCase:
     """No route passed the re-check, but a dual bound that did (its slack, identity and signs
     within ``TOL_DUAL``) still bounds the full PEP above: ``bounded`` between the explicit lower
@@ -251,7 +257,7 @@ def _interval_if_dual_holds(problem: Problem, wc: WorstCase) -> WorstCase:
         return wc
     out = _bounded(problem, wc, upper=tau * (1 + max(dual, 0.0)))
     if out.status is Status.BOUNDED:
-        out = replace(out, residuals={**out.residuals, "reason": "no route passed the re-check"})
+        out = replace(out, residuals={**out.residuals, "reason": NO_ROUTE_PASSED})
     return out
 
 

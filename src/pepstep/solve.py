@@ -49,6 +49,7 @@ __all__ = [
     "TIME_LIMIT_OPTION",
     "DENSE_MAX_ENTRIES",
     "dense_fits",
+    "dense_row",
 ]
 
 #: Largest relative duality gap accepted as ``optimal`` (the tests ask for 1e-6 against
@@ -416,8 +417,10 @@ def solve_full(
         if deadline is not None and solver in TIME_LIMIT_OPTION:
             opts[TIME_LIMIT_OPTION[solver]] = max(deadline - time.perf_counter(), 1e-3)
         model_data = data
-        if dense and interface != "direct":  # cvxpy's model takes the sparse data
-            model_data = sparse.get("data") or sparse.setdefault("data", build_pep(problem, pairs))
+        if dense and interface != "direct":  # cvxpy's model takes the sparse data, built once
+            if "data" not in sparse:
+                sparse["data"] = build_pep(problem, pairs)
+            model_data = sparse["data"]
         return solve_pep(
             model_data, solver, options=opts, objective_scale=objective_scale, interface=interface
         )
@@ -494,12 +497,8 @@ DENSE_MAX_ENTRIES = 8_000_000
 
 def dense_fits(problem: Problem, pairs: np.ndarray | None = None) -> bool:
     """Whether :func:`solve_full` assembles ``problem`` densely (see :data:`DENSE_MAX_ENTRIES`)."""
-    n = problem.num_steps
-    has_min = problem.function_class.has_minimizer
-    d = n + (2 if has_min else 1)
-    m = (n + 2) * (n + 1) if has_min else (n + 1) * n
-    if pairs is not None:
-        m = int(np.asarray(pairs).size // 2)
+    d = problem.num_steps + (2 if problem.function_class.has_minimizer else 1)  # points = Gram order
+    m = d * (d - 1) if pairs is None else int(np.asarray(pairs).size // 2)
     return m * d * d <= DENSE_MAX_ENTRIES
 
 
@@ -664,7 +663,7 @@ def dual_model(data: PEPData, objective_scale: float = 1.0, *, slack_term=None, 
     sc = objective_scale
     lam = cp.Variable(m, nonneg=True)
     tau = cp.Variable(nonneg=True)
-    vec = data.interp_G.T @ lam + tau * _dense_row(data.init_G) - _dense_row(data.obj_G) / sc
+    vec = data.interp_G.T @ lam + tau * dense_row(data.init_G) - dense_row(data.obj_G) / sc
     nu = None
     cons = list(constraints)
     if data.min_G is not None:
@@ -702,7 +701,7 @@ def solve_linearized_step(data: PEPData, D, h, radius, lo, hi, solver: str, *, o
     return None, float("inf")
 
 
-def _dense_row(mat) -> np.ndarray:
+def dense_row(mat) -> np.ndarray:
     """A one-row coefficient matrix (sparse, or dense from ``build_pep(..., dense=True)``) as a vector."""
     return np.asarray(mat.todense() if hasattr(mat, "todense") else mat, dtype=float).ravel()
 
@@ -737,7 +736,7 @@ def residuals_ok(residuals: dict) -> bool:
 def dual_slack(data: PEPData, lam: np.ndarray, tau: float, nu: np.ndarray | None) -> np.ndarray:
     """``S = tau B + sum_m lambda_m A_m - C (- sum_k nu_k Q_k)`` as a dense symmetric matrix."""
     d = data.dim
-    vec = data.interp_G.T @ lam + tau * _dense_row(data.init_G) - _dense_row(data.obj_G)
+    vec = data.interp_G.T @ lam + tau * dense_row(data.init_G) - dense_row(data.obj_G)
     if nu is not None and data.min_G is not None:
         vec = vec - data.min_G.T @ nu
     S = np.asarray(vec).reshape(d, d)

@@ -44,7 +44,7 @@ import math
 import sys
 
 from ..classes import InitialCondition, Measure
-from ..compute import worst_case
+from ..compute import NO_ROUTE_PASSED, worst_case
 from ..errors import InputError
 from ..solve import Status, failure_message
 from .common import (
@@ -196,7 +196,7 @@ def run(args) -> int:
         return 0 if ok else 1
     if wc.status is Status.BOUNDED:
         lo, up = wc.bounds
-        if time_limit is not None and wc.residuals.get("reason") != "no route passed the re-check":
+        if time_limit is not None and wc.residuals.get("reason") != NO_ROUTE_PASSED:
             why, upper = (
                 f"the time limit of {fmt(time_limit, 6)} s came before the exact value",
                 "working set",
