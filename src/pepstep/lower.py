@@ -19,8 +19,8 @@ exact worst case of constant steps (Drori & Teboulle 2014; Rotaru, Glineur & Pat
 and which the silver and optimized schedules attain.
 
 The bound is the largest ratio over a grid of parameters, refined by zooming in on the
-best grid point: ``_ZOOM_LEVELS`` finer grids of ``_ZOOM_POINTS`` points between its
-neighbours, each vectorized in numpy (no scipy import: a small worst case is import-bound).
+grid's ``_PEAKS`` best local maxima at once: ``_ZOOM_LEVELS`` finer grids of
+``_ZOOM_POINTS`` points between each one's neighbours, each level one numpy evaluation (no scipy import: a small worst case is import-bound).
 It is a true lower bound whatever the refinement finds: every value it reports comes from
 a function of the class.
 
@@ -57,6 +57,9 @@ _GRID_QUAD = 2000
 #: maximum) to rounding.
 _ZOOM_POINTS = 33
 _ZOOM_LEVELS = 10
+#: Local maxima of the grid refined side by side (the best one alone missed the maximum by
+#: 1.6e-4 on 50 constant steps of 1.9486; 16 found it).
+_PEAKS = 16
 
 
 @dataclass(frozen=True)
@@ -122,26 +125,41 @@ def _quad_ratio(problem: Problem, steps: np.ndarray, c: np.ndarray) -> np.ndarra
     return np.where(np.isfinite(r), r, -np.inf)
 
 
-def _best(ratio, grid: np.ndarray, log: bool):
-    """Largest ratio on the grid, refined by zooming in between the best point's neighbours
-    (in ``log(parameter)`` when ``log``). Returns ``(parameter, value)``."""
+def _best(ratio, grid: np.ndarray, log: bool, peaks: int | None = None):
+    """Largest ratio on the grid, refined by zooming in between the neighbours of the grid's
+    ``peaks`` best local maxima at once (in ``log(parameter)`` when ``log``). Returns
+    ``(parameter, value)``.
+
+    Several peaks, not only the best grid point: on long oscillating schedules the ratio of
+    the Huber-type functions is jagged in ``delta``, and its maximum can sit at a local peak
+    of the grid that is not the grid's best (measured: 50 constant steps of 1.9486, the best
+    grid point's peak is 1.6e-4 below the value 16 peaks find, which is the closed form).
+    """
+    peaks = _PEAKS if peaks is None else peaks
     vals = ratio(grid)
-    i = int(np.argmax(vals))
-    best_p, best_v = float(grid[i]), float(vals[i])
-    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    m = grid.size
+    before = np.concatenate([[-np.inf], vals[:-1]])
+    after = np.concatenate([vals[1:], [-np.inf]])
+    top = np.flatnonzero((vals >= before) & (vals >= after))  # the grid's local maxima
+    top = top[np.argsort(-vals[top], kind="stable")][:peaks]
+    best_p, best_v = float(grid[top[0]]), float(vals[top[0]])
+    lo, hi = grid[np.maximum(top - 1, 0)], grid[np.minimum(top + 1, m - 1)]
     if log:
         lo, hi = np.log(lo), np.log(hi)
     to_p = np.exp if log else (lambda u: u)
+    t = np.linspace(0.0, 1.0, _ZOOM_POINTS)
+    rows = np.arange(top.size)
     for _ in range(_ZOOM_LEVELS):
-        if not hi > lo:
+        if not np.any(hi > lo):
             break
-        u = np.linspace(lo, hi, _ZOOM_POINTS)
+        u = lo[:, None] + (hi - lo)[:, None] * t[None, :]
         p = np.clip(to_p(u), grid[0], grid[-1])
-        v = ratio(p)
-        j = int(np.argmax(v))
-        if v[j] > best_v:
-            best_p, best_v = float(p[j]), float(v[j])
-        lo, hi = u[max(j - 1, 0)], u[min(j + 1, u.size - 1)]
+        v = ratio(p.ravel()).reshape(p.shape)
+        j = np.argmax(v, axis=1)
+        r = int(np.argmax(v[rows, j]))
+        if v[r, j[r]] > best_v:
+            best_p, best_v = float(p[r, j[r]]), float(v[r, j[r]])
+        lo, hi = u[rows, np.maximum(j - 1, 0)], u[rows, np.minimum(j + 1, _ZOOM_POINTS - 1)]
     return best_p, best_v
 
 

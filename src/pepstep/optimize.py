@@ -526,11 +526,27 @@ def best_constant_step(template: Problem, max_step: float, solver: str = "clarab
     ``(0, 2)`` for the convex class (``(1/2) max(1/(2Nh+1), (1-h)^(2N))``, Rotaru, Glineur
     & Patrinos 2024); steps ``>= 2`` diverge on quadratics.
     """
-    from scipy.optimize import minimize_scalar
-
     obj = counter or _Objective(template, solver)
     n = template.num_steps
     hi = min(float(max_step), 2.0)
+    fc = template.function_class
+    if fc.has_minimizer:
+        # the explicit functions' bound, minimized over h without an SDP: where the exact
+        # worst case meets it, no constant step does better (the worst case is never below
+        # the bound). Convex f-gap: w(h) = max of the Huber and quadratic values (Rotaru,
+        # Glineur & Patrinos 2024), so one exact evaluation decides.
+        from .lower import lower_bound
+
+        def bound(h: float) -> float:
+            lb = lower_bound(obj.problem(np.full(n, h)))
+            return float(lb.value) if lb is not None else -math.inf
+
+        h, v = lower_screen(bound, H_MIN, hi)
+        w = obj.value(np.full(n, h))
+        if w <= v * (1.0 + SCREEN_RTOL):
+            return h, w
+    from scipy.optimize import minimize_scalar
+
     res = minimize_scalar(
         lambda h: obj.value(np.full(n, h)),
         bounds=(H_MIN, hi),
@@ -1587,8 +1603,10 @@ def exact_worst_case(
 
 #: :func:`exact_worst_case` falls back to the full PEP up to this length.
 AUTO_FULL_UNTIL = 64
-#: :func:`exact_worst_case` forces the Schur route below this length.
-SCHUR_UNTIL = 32
+#: :func:`exact_worst_case` forces the Schur route below this length (measured on the
+#: composition search's joins at N = 32-34: 3.5-9.6 s per length against 32-59 s with the
+#: per-round choice, whose Clarabel rounds fail the re-check near a join's optimum).
+SCHUR_UNTIL = 64
 
 
 def _evaluate(fc: FunctionClass, family: str, steps, solver: str, route: str):
@@ -1605,7 +1623,85 @@ def _evaluate(fc: FunctionClass, family: str, steps, solver: str, route: str):
     return math.inf, None, wc.status
 
 
-def _join_search(value_slope, lo: float, hi: float, guess: float, max_evals: int = JOIN_MAX_EVALS):
+#: The lower-bound screen of a join (:func:`lower_screen`): points of its first grid
+#: (geometric on the step's bracket), and the relative width at which its golden-section
+#: refinement stops.
+SCREEN_GRID = 48
+SCREEN_XTOL = 1e-10
+#: A join whose exact worst case at the screen's step is within this of the screen's value
+#: is done after that one evaluation: no step does better, since the worst case is never
+#: below the explicit functions' value (:data:`pepstep.generation.RTOL_SANDWICH`, the
+#: accuracy of a worst case closed by the lower bound).
+SCREEN_RTOL = 1e-6
+#: Joins are screened from this length on (below it every candidate runs: at N = 3 the
+#: screens of the 43 candidates took 8 s, their SDPs under 1 s).
+SCREEN_FROM = ALL_SPLITS_UNTIL + 1
+
+
+def lower_screen(value, lo: float, hi: float, grid: int = SCREEN_GRID, xtol: float = SCREEN_XTOL):
+    """Minimize a 1-D lower bound ``value(h)`` on ``[lo, hi]``: its minimum on a geometric
+    grid, refined by golden-section search (in ``log h``) between the grid neighbours.
+
+    ``value`` is the explicit functions' bound (:func:`pepstep.lower.lower_bound`) of a
+    schedule with one step ``h`` free; it costs a few milliseconds and needs no SDP. Its
+    minimum ``v`` bounds the best exact worst case over ``h`` from below (the worst case
+    is at least the bound at every ``h``), so a join whose ``v`` exceeds a value already
+    found cannot win, and a join whose exact worst case at the minimizer equals ``v`` is
+    solved. Returns ``(h, v)``.
+
+    Examples
+    --------
+    >>> h, v = lower_screen(lambda h: abs(math.log(h / 3.0)) + 1.0, 1e-3, 100.0)
+    >>> round(h, 8), round(v, 8)
+    (3.0, 1.0)
+    """
+    hs = np.geomspace(lo, hi, grid)
+    vs = [value(float(h)) for h in hs]
+    i = int(np.argmin(vs))
+    best_h, best_v = float(hs[i]), float(vs[i])
+    a, b = math.log(hs[max(i - 1, 0)]), math.log(hs[min(i + 1, grid - 1)])
+    ratio = (math.sqrt(5.0) - 1.0) / 2.0
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    vc, vd = value(math.exp(c)), value(math.exp(d))
+    while b - a > xtol:
+        if vc <= vd:
+            b, d, vd = d, c, vc
+            c = b - ratio * (b - a)
+            vc = value(math.exp(c))
+        else:
+            a, c, vc = c, d, vd
+            d = a + ratio * (b - a)
+            vd = value(math.exp(d))
+    for u, v in ((c, vc), (d, vd)):
+        if v < best_v:
+            best_h, best_v = math.exp(u), v
+    return best_h, best_v
+
+
+def _join_lower(fc: FunctionClass, family: str, left, right):
+    """``h -> `` the explicit lower bound of ``left + (h,) + right`` for ``family`` (None for
+    a class without one: nonconvex)."""
+    from .lower import lower_bound
+
+    if not fc.has_minimizer:
+        return None
+
+    def value(h: float) -> float:
+        lb = lower_bound(_family_problem(fc, family, (*left, h, *right)))
+        return float(lb.value) if lb is not None else -math.inf
+
+    return value
+
+
+def _join_search(
+    value_slope,
+    lo: float,
+    hi: float,
+    guess: float,
+    max_evals: int = JOIN_MAX_EVALS,
+    done_below: float = -math.inf,
+    first: float | None = None,
+):
     """Minimize a 1-D worst case ``w(h)`` on ``[lo, hi]`` from ``guess``.
 
     ``value_slope(h)`` gives ``(w, dw/dh)`` (``(inf, None)`` where the solve failed, read as
@@ -1613,7 +1709,10 @@ def _join_search(value_slope, lo: float, hi: float, guess: float, max_evals: int
     worst-case function and rises along another. The search keeps a bracket ``lo_pt`` (slope
     < 0) and ``hi_pt`` (slope > 0), steps to the intersection of their tangent lines (exact
     for two linear branches, quadratically convergent for smooth ones), and falls back to a
-    geometric bisection when the intersection is not well inside the bracket.
+    geometric bisection when the intersection is not well inside the bracket. ``first``
+    (the screen's step, :func:`lower_screen`) is evaluated before ``guess``: when its value
+    is at most ``done_below`` (the screen's minimum of a lower bound, which no step goes
+    below), the search ends there; so it does at ``guess``.
     Returns ``(h, w, evals)``.
     """
     evals = 0
@@ -1631,8 +1730,14 @@ def _join_search(value_slope, lo: float, hi: float, guess: float, max_evals: int
         h = min(pts, key=lambda x: (pts[x][0], x))
         return h, pts[h][0]
 
+    if first is not None and math.isfinite(first):
+        h = float(min(max(first, lo), hi))
+        if at(h)[0] <= done_below:
+            return h, pts[h][0], evals
     h = float(min(max(guess, lo), hi))
     w, g = at(h)
+    if w <= done_below:
+        return h, w, evals
     left = right = None  # (h, w, g): slope < 0 at left, > 0 (or failure) at right
     if g is None or g > 0:
         right = (h, w, g)
@@ -1686,7 +1791,8 @@ def _join_task(task: dict) -> dict:
     """Executor task: the best joining step of ``left + [h] + right`` for one family.
 
     Module-level (it pickles); deterministic in its input, so the composition search gives the
-    same answer on any executor.
+    same answer on any executor. The search starts at the screen's step (:func:`lower_screen`)
+    and ends there when the exact worst case meets the screen's value.
     """
     fc, family = task["function_class"], task["family"]
     left, right = tuple(task["left"]), tuple(task["right"])
@@ -1698,7 +1804,10 @@ def _join_task(task: dict) -> dict:
         status_seen.append(status.value)
         return (w, None) if grad is None else (w, float(grad[k]))
 
-    h, w, evals = _join_search(value_slope, task["lo"], task["hi"], task["guess"])
+    done_below = task["screen"] * (1.0 + SCREEN_RTOL) if math.isfinite(task["screen"]) else -math.inf
+    h, w, evals = _join_search(
+        value_slope, task["lo"], task["hi"], task["guess"], done_below=done_below, first=task["screen_step"]
+    )
     return {"h": h, "value": w, "evals": evals, "statuses": sorted(set(status_seen))}
 
 
@@ -1724,6 +1833,7 @@ class CompositionState:
     combos: dict  # family -> per length from 2 on, the winning (left family, right family) pairs
     evals: int = 0
     tasks: int = 0
+    pruned: int = 0
 
     @property
     def length(self) -> int:
@@ -1736,6 +1846,7 @@ class CompositionState:
             "combos": {f: [[list(c) for c in cs] for cs in per] for f, per in self.combos.items()},
             "evals": self.evals,
             "tasks": self.tasks,
+            "pruned": self.pruned,
         }
 
     @classmethod
@@ -1753,7 +1864,14 @@ class CompositionState:
             for f, ps in data["pieces"].items()
         }
         combos = {f: [[tuple(c) for c in cs] for cs in per] for f, per in data["combos"].items()}
-        return cls(tuple(data["families"]), pieces, combos, int(data["evals"]), int(data["tasks"]))
+        return cls(
+            tuple(data["families"]),
+            pieces,
+            combos,
+            int(data["evals"]),
+            int(data["tasks"]),
+            int(data.get("pruned", 0)),
+        )
 
     @classmethod
     def empty(cls, families: tuple) -> CompositionState:
@@ -1805,55 +1923,101 @@ def _candidates(state: CompositionState, family: str, n: int, families: tuple) -
 def _task(state, fc, family, left, right, a, n, solver, route, hi) -> dict:
     lp, rp = state.pieces[left][a], state.pieces[right][n - 1 - a]
     sums = sum(lp.steps) + sum(rp.steps)
+    top = max(hi, 2.0 + sums)
+    # the smallest explicit lower bound over the joining step (the screen), and where; below
+    # SCREEN_FROM steps a join's SDPs cost about what its screen does, and every join runs
+    lower = _join_lower(fc, family, lp.steps, rp.steps) if n >= SCREEN_FROM else None
+    at, screen = lower_screen(lower, H_MIN, top) if lower is not None else (math.nan, -math.inf)
+    guess = NEUTRAL_STEP
     prev = state.pieces[family][n - 1]
-    if prev.split >= 0:  # the previous length's joining step, scaled with the pieces' sums
+    if prev.split >= 0:
+        # the previous length's joining step, scaled with the pieces' sums, where the search
+        # goes on when the screen's step is not the optimum (at N = 13 a third function lifts
+        # the worst case there 5e-5 above both explicit ones; at N = 26, 1e-7)
         p_left = prev.steps[: prev.split]
         p_right = prev.steps[prev.split + 1 :]
         guess = prev.steps[prev.split] * (2.0 + sums) / (2.0 + sum(p_left) + sum(p_right))
-    else:
-        guess = NEUTRAL_STEP
     return {
         "function_class": fc,
         "family": family,
         "left": lp.steps,
         "right": rp.steps,
         "lo": H_MIN,
-        "hi": max(hi, 2.0 + sums),
+        "hi": top,
         "guess": guess,
+        "screen": screen,
+        "screen_step": at,
         "solver": solver,
         "route": route,
     }
 
 
+def _round(state, executor, tasks: list) -> list:
+    """Run join tasks (the same pieces for two families, empty ones mostly, are one task)."""
+    unique: dict = {}
+    for t in tasks:
+        unique.setdefault((t["family"], t["left"], t["right"]), t)
+    done = dict(zip(unique, _map(executor, _join_task, list(unique.values()))))
+    state.tasks += len(unique)
+    state.evals += sum(r["evals"] for r in done.values())
+    return [done[(t["family"], t["left"], t["right"])] for t in tasks]
+
+
 def _extend_length(state, fc, target, n, executor, solver, route, hi, deadline):
-    """Build every active family at length ``n`` (one round of executor tasks, then split
-    extensions while a family's best split sits at the edge of those tried)."""
+    """Build every active family at length ``n``.
+
+    Each candidate join is first screened by the explicit lower bound (:func:`lower_screen`,
+    no SDP). Per family the most promising candidate runs first; a candidate whose screen
+    exceeds the best value found (beyond ``TIE_RTOL``) cannot win or tie and is not run
+    (counted in ``state.pruned``). From ``ALL_SPLITS_UNTIL`` steps on, the splits next to a
+    family's winner are added while the winner sits at the edge of those tried. Families
+    run side by side on the executor; every decision depends only on finished results, so
+    the answer does not depend on the executor.
+    """
     families = _active(state, target, n)
     tried: dict = {f: {} for f in families}  # family -> {(left, right, a): (h, value)}
-    todo = [(f, c) for f in families for c in _candidates(state, f, n, families)]
-    while todo:
+    tasks: dict = {f: {} for f in families}  # family -> {key: task}, screened
+    pruned: dict = {f: set() for f in families}
+    best = dict.fromkeys(families, math.inf)
+    pending = {f: list(_candidates(state, f, n, families)) for f in families}
+    while True:
         if deadline is not None and time.perf_counter() > deadline:
             raise _Deadline
-        tasks = [_task(state, fc, f, lf, rf, a, n, solver, route, hi) for f, (lf, rf, a) in todo]
-        # the same pieces from two families (empty ones, mostly) are one task
-        unique: dict = {}
-        for t in tasks:
-            unique.setdefault((t["family"], t["left"], t["right"]), t)
-        done = dict(zip(unique, _map(executor, _join_task, list(unique.values()))))
-        state.tasks += len(unique)
-        state.evals += sum(r["evals"] for r in done.values())
-        for (f, key), t in zip(todo, tasks):
-            res = done[(t["family"], t["left"], t["right"])]
-            tried[f][key] = (res["h"], res["value"])
-        todo = []
+        run = []
+        for f in families:
+            for key in pending[f]:
+                if key not in tasks[f]:
+                    tasks[f][key] = _task(state, fc, f, *key, n, solver, route, hi)
+            keep = []
+            for key in pending[f]:
+                if tasks[f][key]["screen"] > best[f] * (1.0 + TIE_RTOL):
+                    pruned[f].add(key)
+                else:
+                    keep.append(key)
+            if keep and not math.isfinite(best[f]) and math.isfinite(tasks[f][keep[0]]["screen"]):
+                first = min(keep, key=lambda key, f=f: tasks[f][key]["screen"])  # first of the lowest
+                keep = [first] + [key for key in keep if key != first]
+                run.append((f, first))
+                pending[f] = keep[1:]
+            else:
+                run += [(f, key) for key in keep]
+                pending[f] = []
+        if run:
+            for (f, key), res in zip(run, _round(state, executor, [tasks[f][key] for f, key in run])):
+                tried[f][key] = (res["h"], res["value"])
+                best[f] = min(best[f], res["value"])
+            continue
         if n <= ALL_SPLITS_UNTIL:
             break
         for f in families:
-            key = _winner(tried[f])
-            lf, rf, a = key
+            lf, rf, a = _winner(tried[f])
             for b in (a - 1, a + 1):
-                if 0 <= b < n and (lf, rf, b) not in tried[f]:
-                    todo.append((f, (lf, rf, b)))
+                key = (lf, rf, b)
+                if 0 <= b < n and key not in tried[f] and key not in pruned[f] and key not in pending[f]:
+                    pending[f].append(key)
+        if not any(pending.values()):
+            break
+    state.pruned += sum(len(p) for p in pruned.values())
     for f in families:
         key = _winner(tried[f])
         lf, rf, a = key
@@ -1952,7 +2116,11 @@ def compose_search(
     ``LEARN_UNTIL`` steps every pair of families and every split is tried; the pairs that
     win there, and the families they reach from the template's own, are the only ones built
     afterwards, and from ``ALL_SPLITS_UNTIL`` steps on the splits are those next to the
-    previous length's winner, extended while the best sits at an edge.
+    previous length's winner, extended while the best sits at an edge. From
+    ``SCREEN_FROM`` steps on, each candidate join is first screened without an SDP: the
+    explicit functions' lower bound minimized over the joining step (:func:`lower_screen`);
+    a candidate whose screen is above a value already found for its family cannot win and
+    is not solved (``state.pruned`` counts them).
 
     Nothing here uses a known schedule. For convex ``f(x_N) - f*`` from ``|x_0 - x*| <= R``
     the winning pairs are ``gradnorm/dist + h + fgap/dist`` and ``gradnorm/dist + h +

@@ -210,3 +210,53 @@ def test_ctrl_c_reports_the_best_so_far_exactly(monkeypatch):
     assert r.stopped == "interrupted" and r.ok
     assert_rel(exact(r.steps), r.value, 1e-7, "re-check")
     assert r.value <= 1 / (4 * 3 + 2)  # below h = 1's 1/(4N + 2)
+
+
+def _crossing(n: int) -> float:
+    """The constant step where 1/(2 N h + 1) = (1 - h)^(2N) on (1, 2), by bisection."""
+    lo, hi = 1.0, 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if 1 / (2 * n * mid + 1) > (1 - mid) ** (2 * n) else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+@pytest.mark.parametrize(
+    ("problem", "step", "value"),
+    [
+        # convex f-gap: w(h) = (1/2) max(1/(2Nh+1), (1-h)^(2N)) (Rotaru, Glineur & Patrinos
+        # 2024), smallest where the two cross
+        (Problem(constant(1.5, 50)), _crossing(50), 0.5 / (100 * _crossing(50) + 1)),
+        # strongly convex distance: max(|1 - h mu|, |1 - h|)^(2N), smallest at h = 2/(1 + mu)
+        (
+            Problem(constant(1.5, 10), FunctionClass("strongly-convex", 1.0, 0.1), "dist"),
+            2 / 1.1,
+            (9 / 11) ** 20,
+        ),
+    ],
+)
+def test_best_constant_step_from_one_exact_solve(problem, step, value):
+    """The explicit lower bound, minimized over h without an SDP, meets the exact worst case
+    at its minimizer: one exact solve decides the best constant step (it took 35 at N = 50,
+    158 s, before the screen)."""
+    from pepstep.optimize import _Objective, best_constant_step
+
+    counter = _Objective(problem, "clarabel")
+    h, w = best_constant_step(problem, 100.0, counter=counter)
+    assert counter.solves == 1
+    assert_rel(h, step, 1e-6, "step")
+    assert_rel(w, value, RTOL_OBS, "value")
+
+
+def test_lower_screen_bounds_the_best_join():
+    """The screen of the OBS-F join at N = 13 (silver's 7 steps, h, the best f-piece of 5):
+    its value is below the exact optimum of the join (the composed value, closed form), and
+    the exact worst case at its step is above it."""
+    from pepstep.optimize import _join_lower, lower_screen
+
+    steps = composed_schedule(13)[0]
+    left, right = steps[:7], steps[8:]
+    h, v = lower_screen(_join_lower(FunctionClass(), "fgap/dist", left, right), 1e-3, 60.0)
+    assert v <= obs_f(13)
+    assert_rel(v, obs_f(13), 1e-4, "screen")  # measured 5e-5 below: a third function at the kink
+    assert exact((*left, h, *right)) >= v
