@@ -1632,7 +1632,7 @@ SCREEN_XTOL = 1e-10
 #: is done after that one evaluation: no step does better, since the worst case is never
 #: below the explicit functions' value (:data:`pepstep.generation.RTOL_SANDWICH`, the
 #: accuracy of a worst case closed by the lower bound).
-SCREEN_RTOL = 1e-6
+SCREEN_RTOL = 3e-7
 #: Joins are screened from this length on (below it every candidate runs: at N = 3 the
 #: screens of the 43 candidates took 8 s, their SDPs under 1 s).
 SCREEN_FROM = ALL_SPLITS_UNTIL + 1
@@ -1701,6 +1701,7 @@ def _join_search(
     max_evals: int = JOIN_MAX_EVALS,
     done_below: float = -math.inf,
     first: float | None = None,
+    stop=None,
 ):
     """Minimize a 1-D worst case ``w(h)`` on ``[lo, hi]`` from ``guess``.
 
@@ -1712,7 +1713,8 @@ def _join_search(
     geometric bisection when the intersection is not well inside the bracket. ``first``
     (the screen's step, :func:`lower_screen`) is evaluated before ``guess``: when its value
     is at most ``done_below`` (the screen's minimum of a lower bound, which no step goes
-    below), the search ends there; so it does at ``guess``.
+    below), the search ends there; so it does at ``guess``. ``stop()`` is asked before each
+    evaluation after the first; when it is true, :class:`_Deadline` is raised.
     Returns ``(h, w, evals)``.
     """
     evals = 0
@@ -1722,6 +1724,8 @@ def _join_search(
         nonlocal evals
         h = float(min(max(h, lo), hi))
         if h not in pts:
+            if evals and stop is not None and stop():
+                raise _Deadline
             evals += 1
             pts[h] = value_slope(h)
         return pts[h]
@@ -1739,10 +1743,14 @@ def _join_search(
     if w <= done_below:
         return h, w, evals
     left = right = None  # (h, w, g): slope < 0 at left, > 0 (or failure) at right
-    if g is None or g > 0:
-        right = (h, w, g)
-    else:
-        left = (h, w, g)
+    for x in sorted(pts, key=lambda x: x != h):  # the guess, then the screen's step
+        wx, gx = pts[x]
+        if gx is None or gx > 0:
+            right = (x, wx, gx) if right is None else right
+        else:
+            left = (x, wx, gx) if left is None else left
+    if left is not None and right is not None and left[0] >= right[0]:
+        left, right = (left, None) if h == left[0] else (None, right)  # not a bracket
     factor = 1.03
     while (left is None or right is None) and evals < max_evals:
         if left is None:
@@ -1773,7 +1781,10 @@ def _join_search(
         if gb is not None and math.isfinite(wb) and ga < gb:
             cut = (wb - wa + ga * a - gb * b) / (ga - gb)
             model = wa + ga * (cut - a)
-            if best()[1] - model <= JOIN_FTOL * best()[1]:
+            # the model's promise counts only when its cut is inside the bracket: near a
+            # join's optimum a third function bends w, and a cut outside stopped the search
+            # 4.9e-5 short of it (N = 15: 1.3e-6 above the optimum's value)
+            if a < cut < b and best()[1] - model <= JOIN_FTOL * best()[1]:
                 break
         width = b - a
         if cut is None or not (a + 0.01 * width < cut < b - 0.01 * width):
@@ -1805,9 +1816,19 @@ def _join_task(task: dict) -> dict:
         return (w, None) if grad is None else (w, float(grad[k]))
 
     done_below = task["screen"] * (1.0 + SCREEN_RTOL) if math.isfinite(task["screen"]) else -math.inf
-    h, w, evals = _join_search(
-        value_slope, task["lo"], task["hi"], task["guess"], done_below=done_below, first=task["screen_step"]
-    )
+    wall = task.get("wall_deadline")
+    try:
+        h, w, evals = _join_search(
+            value_slope,
+            task["lo"],
+            task["hi"],
+            task["guess"],
+            done_below=done_below,
+            first=task["screen_step"],
+            stop=None if wall is None else (lambda: time.time() > wall),
+        )
+    except _Deadline:  # the caller's time limit: this length is not finished
+        return {"h": math.nan, "value": math.inf, "evals": len(status_seen), "statuses": [], "stopped": True}
     return {"h": h, "value": w, "evals": evals, "statuses": sorted(set(status_seen))}
 
 
@@ -1952,14 +1973,21 @@ def _task(state, fc, family, left, right, a, n, solver, route, hi) -> dict:
     }
 
 
-def _round(state, executor, tasks: list) -> list:
-    """Run join tasks (the same pieces for two families, empty ones mostly, are one task)."""
+def _round(state, executor, tasks: list, deadline=None) -> list:
+    """Run join tasks (the same pieces for two families, empty ones mostly, are one task).
+    With a ``deadline`` (``time.perf_counter()``), each task stops its search when the wall
+    clock passes it (tasks may run in other processes), and :class:`_Deadline` is raised."""
     unique: dict = {}
     for t in tasks:
         unique.setdefault((t["family"], t["left"], t["right"]), t)
-    done = dict(zip(unique, _map(executor, _join_task, list(unique.values()))))
+    wall = None if deadline is None else time.time() + (deadline - time.perf_counter())
+    done = dict(
+        zip(unique, _map(executor, _join_task, [{**t, "wall_deadline": wall} for t in unique.values()]))
+    )
     state.tasks += len(unique)
     state.evals += sum(r["evals"] for r in done.values())
+    if any(r.get("stopped") for r in done.values()):
+        raise _Deadline
     return [done[(t["family"], t["left"], t["right"])] for t in tasks]
 
 
@@ -1980,6 +2008,11 @@ def _extend_length(state, fc, target, n, executor, solver, route, hi, deadline):
     pruned: dict = {f: set() for f in families}
     best = dict.fromkeys(families, math.inf)
     pending = {f: list(_candidates(state, f, n, families)) for f in families}
+    order = {f: list(keys) for f, keys in pending.items()}  # ties go to the first in this order
+
+    def in_order(f: str) -> dict:
+        return {key: tried[f][key] for key in order[f] if key in tried[f]}
+
     while True:
         if deadline is not None and time.perf_counter() > deadline:
             raise _Deadline
@@ -2003,22 +2036,26 @@ def _extend_length(state, fc, target, n, executor, solver, route, hi, deadline):
                 run += [(f, key) for key in keep]
                 pending[f] = []
         if run:
-            for (f, key), res in zip(run, _round(state, executor, [tasks[f][key] for f, key in run])):
+            for (f, key), res in zip(
+                run, _round(state, executor, [tasks[f][key] for f, key in run], deadline)
+            ):
                 tried[f][key] = (res["h"], res["value"])
                 best[f] = min(best[f], res["value"])
             continue
         if n <= ALL_SPLITS_UNTIL:
             break
         for f in families:
-            lf, rf, a = _winner(tried[f])
+            lf, rf, a = _winner(in_order(f))
             for b in (a - 1, a + 1):
                 key = (lf, rf, b)
                 if 0 <= b < n and key not in tried[f] and key not in pruned[f] and key not in pending[f]:
                     pending[f].append(key)
+                    order[f].append(key)
         if not any(pending.values()):
             break
     state.pruned += sum(len(p) for p in pruned.values())
     for f in families:
+        tried[f] = in_order(f)  # the candidates' order, not the order they ran in
         key = _winner(tried[f])
         lf, rf, a = key
         h, w = tried[f][key]

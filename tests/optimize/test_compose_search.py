@@ -260,3 +260,33 @@ def test_lower_screen_bounds_the_best_join():
     assert v <= obs_f(13)
     assert_rel(v, obs_f(13), 1e-4, "screen")  # measured 5e-5 below: a third function at the kink
     assert exact((*left, h, *right)) >= v
+
+
+def test_a_join_search_stops_at_the_wall_deadline():
+    """The time limit reaches inside a join's search (tasks may run in other processes): past
+    the deadline it stops after its first solve, and the length is not finished."""
+    import importlib
+    import time
+
+    opt = importlib.import_module("pepstep.optimize")
+    task = {
+        "function_class": FunctionClass(),
+        "family": "fgap/dist",
+        "left": (math.sqrt(2),),
+        "right": (1.5,),
+        "lo": 1e-3,
+        "hi": 10.0,
+        "guess": 1.0,  # far from the optimum 1 + sqrt 2: the search needs several solves
+        "screen": -math.inf,
+        "screen_step": math.nan,
+        "solver": "clarabel",
+        "route": "generate",
+    }
+    free = opt._join_task(task)
+    assert not free.get("stopped") and free["evals"] > 1
+    assert_rel(free["h"], 1 + math.sqrt(2), 1e-6, "joining step")
+    stopped = opt._join_task({**task, "wall_deadline": time.time() - 1.0})
+    assert stopped["stopped"] and stopped["evals"] == 1
+    state = CompositionState.empty(("fgap/dist",))
+    with pytest.raises(opt._Deadline):
+        opt._round(state, None, [task], deadline=time.perf_counter() - 1.0)
