@@ -1772,6 +1772,7 @@ def _join_search(
             else:
                 left = (h, w, g)
         factor = factor**2
+    last_side, same_side = "", 0
     while evals < max_evals and left is not None and right is not None:
         a, wa, ga = left
         b, wb, gb = right
@@ -1787,10 +1788,17 @@ def _join_search(
             if a < cut < b and best()[1] - model <= JOIN_FTOL * best()[1]:
                 break
         width = b - a
-        if cut is None or not (a + 0.01 * width < cut < b - 0.01 * width):
-            cut = math.sqrt(a * b) if cut is None else min(max(cut, a + 0.01 * width), b - 0.01 * width)
+        if cut is None or same_side >= 2:
+            # no model, or the same end moved twice: bisect (a bracket moved by 1% at a
+            # time crept toward a kink in 1e-7 steps)
+            cut = math.sqrt(a * b)
+        elif not (a + 0.01 * width < cut < b - 0.01 * width):
+            cut = min(max(cut, a + 0.01 * width), b - 0.01 * width)
         w, g = at(cut)
-        if g is None or g > 0:
+        side = "right" if g is None or g > 0 else "left"
+        same_side = same_side + 1 if side == last_side else 1
+        last_side = side
+        if side == "right":
             right = (cut, w, g)
         else:
             left = (cut, w, g)
