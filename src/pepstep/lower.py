@@ -20,7 +20,8 @@ and which the silver and optimized schedules attain.
 
 The bound is the largest ratio over a grid of parameters, refined by zooming in on the
 grid's ``_PEAKS`` best local maxima at once: ``_ZOOM_LEVELS`` finer grids of
-``_ZOOM_POINTS`` points between each one's neighbours, each level one numpy evaluation (no scipy import: a small worst case is import-bound).
+``_ZOOM_POINTS`` points between each one's neighbours, each level one numpy evaluation
+(no scipy import: a small worst case is import-bound).
 It is a true lower bound whatever the refinement finds: every value it reports comes from
 a function of the class.
 

@@ -524,7 +524,10 @@ def best_constant_step(template: Problem, max_step: float, solver: str = "clarab
 
     Returns ``(h, normalized value)``. ``w(h)`` of a constant schedule is unimodal on
     ``(0, 2)`` for the convex class (``(1/2) max(1/(2Nh+1), (1-h)^(2N))``, Rotaru, Glineur
-    & Patrinos 2024); steps ``>= 2`` diverge on quadratics.
+    & Patrinos 2024); steps ``>= 2`` diverge on quadratics. For classes with a minimizer the
+    explicit lower bound is minimized over ``h`` first (:func:`lower_screen`, no SDP); when
+    the exact worst case meets it at that step, that step is the answer (one solve).
+    Otherwise a bounded Brent search on the exact worst case decides.
     """
     obj = counter or _Objective(template, solver)
     n = template.num_steps
@@ -535,13 +538,7 @@ def best_constant_step(template: Problem, max_step: float, solver: str = "clarab
         # worst case meets it, no constant step does better (the worst case is never below
         # the bound). Convex f-gap: w(h) = max of the Huber and quadratic values (Rotaru,
         # Glineur & Patrinos 2024), so one exact evaluation decides.
-        from .lower import lower_bound
-
-        def bound(h: float) -> float:
-            lb = lower_bound(obj.problem(np.full(n, h)))
-            return float(lb.value) if lb is not None else -math.inf
-
-        h, v = lower_screen(bound, H_MIN, hi)
+        h, v = lower_screen(lambda h: _explicit_bound(obj.problem(np.full(n, h))), H_MIN, hi)
         w = obj.value(np.full(n, h))
         if w <= v * (1.0 + SCREEN_RTOL):
             return h, w
@@ -1630,8 +1627,9 @@ SCREEN_GRID = 48
 SCREEN_XTOL = 1e-10
 #: A join whose exact worst case at the screen's step is within this of the screen's value
 #: is done after that one evaluation: no step does better, since the worst case is never
-#: below the explicit functions' value (:data:`pepstep.generation.RTOL_SANDWICH`, the
-#: accuracy of a worst case closed by the lower bound).
+#: below the explicit functions' value. Kept well below the 1e-6 asked of the search, so
+#: that it and the inner solves' own error (up to :data:`pepstep.generation.RTOL_SANDWICH`
+#: for a worst case closed by the lower bound) do not add up past it.
 SCREEN_RTOL = 3e-7
 #: Joins are screened from this length on (below it every candidate runs: at N = 3 the
 #: screens of the 43 candidates took 8 s, their SDPs under 1 s).
@@ -1678,19 +1676,20 @@ def lower_screen(value, lo: float, hi: float, grid: int = SCREEN_GRID, xtol: flo
     return best_h, best_v
 
 
+def _explicit_bound(problem: Problem) -> float:
+    """The normalized value of :func:`pepstep.lower.lower_bound` (``-inf`` without one)."""
+    from .lower import lower_bound
+
+    lb = lower_bound(problem)
+    return float(lb.value) if lb is not None else -math.inf
+
+
 def _join_lower(fc: FunctionClass, family: str, left, right):
     """``h -> `` the explicit lower bound of ``left + (h,) + right`` for ``family`` (None for
     a class without one: nonconvex)."""
-    from .lower import lower_bound
-
     if not fc.has_minimizer:
         return None
-
-    def value(h: float) -> float:
-        lb = lower_bound(_family_problem(fc, family, (*left, h, *right)))
-        return float(lb.value) if lb is not None else -math.inf
-
-    return value
+    return lambda h: _explicit_bound(_family_problem(fc, family, (*left, h, *right)))
 
 
 def _join_search(
