@@ -290,3 +290,23 @@ def test_a_join_search_stops_at_the_wall_deadline():
     state = CompositionState.empty(("fgap/dist",))
     with pytest.raises(opt._Deadline):
         opt._round(state, None, [task], deadline=time.perf_counter() - 1.0)
+
+
+@pytest.mark.parametrize("side", [-1.0, 1.0])
+def test_a_join_search_brackets_the_kink_next_to_the_screens_step(side):
+    """A kink 3e-7 (relative) away from the screen's step, as in the joins at N = 27-35: the
+    search probes downhill from the screen's step and never goes to the previous length's
+    step (2% away), and it finds the kink of two linear branches to 1e-8."""
+    import importlib
+
+    opt = importlib.import_module("pepstep.optimize")
+    kink, seen = 20.5, []
+
+    def value_slope(h):
+        seen.append(h)
+        return (1.0 + 3.0 * (h - kink), 3.0) if h > kink else (1.0 - 0.4 * (h - kink), -0.4)
+
+    first = kink * (1.0 - side * 3e-7)
+    h, w, evals = opt._join_search(value_slope, 1e-3, 60.0, kink * 1.02, done_below=0.5, first=first)
+    assert abs(h - kink) <= 1e-8 * kink and abs(w - 1.0) <= 1e-8
+    assert evals == len(seen) <= 4 and kink * 1.02 not in seen
