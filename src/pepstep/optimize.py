@@ -444,7 +444,7 @@ class _Objective:
         self.check_time()
         t0 = time.perf_counter()
         problem = self.problem(h)
-        wc = exact_worst_case(problem, self.solver, self.route, full_first=self.route == "generate")
+        wc = exact_worst_case(problem, self.solver, self.route, inner=self.route == "generate")
         self.slowest = max(self.slowest, time.perf_counter() - t0)
         self.solves += 1
         return wc
@@ -1572,19 +1572,24 @@ def _family_problem(fc: FunctionClass, family: str, steps) -> Problem:
 
 
 def exact_worst_case(
-    problem: Problem, solver: str = "clarabel", method: str = "generate", *, full_first: bool = False
+    problem: Problem, solver: str = "clarabel", method: str = "generate", *, inner: bool = False
 ) -> WorstCase:
     """The worst case by ``method``; ``generate`` with the default solver runs constraint
     generation through pepstep's Schur route (:func:`pepstep.generation.worst_case_generated`,
     exact to about 1e-8 relative against the closed forms), and falls back to
     :func:`pepstep.compute.worst_case` (``generate``, then ``full``) when that solve is not
-    optimal. With ``full_first`` (the optimizer's inner evaluations), a schedule of at most
-    ``INNER_FULL_UNTIL`` steps is first solved once as the full PEP, kept when it passes the
-    re-check. ``WorstCase.solver`` names what ran."""
+    optimal. ``WorstCase.solver`` names what ran.
+
+    With ``inner`` (the optimizer's inner evaluations, whose winner is evaluated again
+    without it), a schedule of at most ``INNER_FULL_UNTIL`` steps is first solved once as the
+    full PEP, kept when it passes the re-check; and a generation that closed (no violated
+    pair left) with an ``inaccurate`` last solve is kept as it is. Near a join's optimum at
+    N = 36 the fallbacks took 6-20 s more per evaluation and returned Clarabel values above
+    the generation's own certified upper bound (2.6e-5 relative at the f-gap join)."""
     if method == "generate" and solver == "clarabel":
         from .generation import worst_case_generated
 
-        if full_first and problem.num_steps <= INNER_FULL_UNTIL:
+        if inner and problem.num_steps <= INNER_FULL_UNTIL:
             wc = solve_full(problem, solver, throw=False, retry=False)
             if wc.ok:
                 return wc
@@ -1594,8 +1599,9 @@ def exact_worst_case(
         # goes to one full solve when the working set grows past a tenth of all pairs
         # (silver at N = 100 needs thousands of pairs: Schur then takes many minutes)
         route = "schur" if problem.num_steps < SCHUR_UNTIL else "auto"
-        wc = worst_case_generated(problem, route, throw=False).worst_case
-        if wc.ok:
+        gen = worst_case_generated(problem, route, throw=False)
+        wc = gen.worst_case
+        if wc.ok or (inner and gen.info.exact and wc.status is Status.INACCURATE):
             return wc
         wc = worst_case(problem, solver, throw=False, method="generate")
         if wc.ok or problem.num_steps > AUTO_FULL_UNTIL:
@@ -1617,7 +1623,7 @@ def _evaluate(fc: FunctionClass, family: str, steps, solver: str, route: str):
     unbounded solve gives ``(inf, None, status)``."""
     problem = _family_problem(fc, family, steps)
     try:
-        wc = exact_worst_case(problem, solver, route, full_first=route == "generate")
+        wc = exact_worst_case(problem, solver, route, inner=route == "generate")
     except SolverError:
         return math.inf, None, Status.FAILED
     w = wc.normalized_value

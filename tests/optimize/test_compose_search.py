@@ -310,3 +310,30 @@ def test_a_join_search_brackets_the_kink_next_to_the_screens_step(side):
     h, w, evals = opt._join_search(value_slope, 1e-3, 60.0, kink * 1.02, done_below=0.5, first=first)
     assert abs(h - kink) <= 1e-8 * kink and abs(w - 1.0) <= 1e-8
     assert evals == len(seen) <= 4 and kink * 1.02 not in seen
+
+
+def test_inner_evaluations_keep_a_closed_generation_that_ended_inaccurate(monkeypatch):
+    """The optimizer's inner evaluation keeps a generation that closed with an inaccurate last
+    solve (the fallbacks cost 6-20 s at N = 36 for values no closer); the final evaluation
+    still falls back. Constant step 1.5, N = 33: f-gap 1 / (2 (2 N h + 1)) = 1/200."""
+    import dataclasses
+    import importlib
+
+    from pepstep import generation
+    from pepstep.solve import Status
+
+    opt = importlib.import_module("pepstep.optimize")
+    problem = Problem(constant(1.5, 33))
+    real = generation.worst_case_generated(problem, "schur")
+    assert real.info.exact
+    inaccurate = dataclasses.replace(real.worst_case, status=Status.INACCURATE)
+    monkeypatch.setattr(
+        generation, "worst_case_generated", lambda *a, **k: dataclasses.replace(real, worst_case=inaccurate)
+    )
+    fallbacks = []
+    monkeypatch.setattr(opt, "worst_case", lambda p, *a, **k: fallbacks.append(k) or real.worst_case)
+    wc = opt.exact_worst_case(problem, inner=True)
+    assert wc.status is Status.INACCURATE and not fallbacks
+    assert_rel(wc.normalized_value, 1 / 200, 1e-6, "kept value")
+    opt.exact_worst_case(problem)
+    assert fallbacks and fallbacks[0]["method"] == "generate"
