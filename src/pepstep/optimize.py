@@ -1572,7 +1572,12 @@ def _family_problem(fc: FunctionClass, family: str, steps) -> Problem:
 
 
 def exact_worst_case(
-    problem: Problem, solver: str = "clarabel", method: str = "generate", *, inner: bool = False
+    problem: Problem,
+    solver: str = "clarabel",
+    method: str = "generate",
+    *,
+    inner: bool = False,
+    deadline: float | None = None,
 ) -> WorstCase:
     """The worst case by ``method``; ``generate`` with the default solver runs constraint
     generation through pepstep's Schur route (:func:`pepstep.generation.worst_case_generated`,
@@ -1585,7 +1590,10 @@ def exact_worst_case(
     full PEP, kept when it passes the re-check; and a generation that closed (no violated
     pair left) with an ``inaccurate`` last solve is kept as it is. Near a join's optimum at
     N = 36 the fallbacks took 6-20 s more per evaluation and returned Clarabel values above
-    the generation's own certified upper bound (2.6e-5 relative at the f-gap join)."""
+    the generation's own certified upper bound (2.6e-5 relative at the f-gap join).
+
+    With ``deadline`` (a ``time.perf_counter()`` time) the generation adds no round after
+    it and no fallback starts; the result is then not ``ok`` unless its first round closed."""
     if method == "generate" and solver == "clarabel":
         from .generation import worst_case_generated
 
@@ -1599,9 +1607,11 @@ def exact_worst_case(
         # goes to one full solve when the working set grows past a tenth of all pairs
         # (silver at N = 100 needs thousands of pairs: Schur then takes many minutes)
         route = "schur" if problem.num_steps < SCHUR_UNTIL else "auto"
-        gen = worst_case_generated(problem, route, throw=False)
+        gen = worst_case_generated(problem, route, throw=False, deadline=deadline)
         wc = gen.worst_case
         if wc.ok or (inner and gen.info.exact and wc.status is Status.INACCURATE):
+            return wc
+        if deadline is not None and time.perf_counter() >= deadline:
             return wc
         wc = worst_case(problem, solver, throw=False, method="generate")
         if wc.ok or problem.num_steps > AUTO_FULL_UNTIL:
@@ -1618,14 +1628,17 @@ AUTO_FULL_UNTIL = 64
 SCHUR_UNTIL = 64
 
 
-def _evaluate(fc: FunctionClass, family: str, steps, solver: str, route: str):
+def _evaluate(fc: FunctionClass, family: str, steps, solver: str, route: str, deadline: float | None = None):
     """``(value, dw/dh, status)`` of one schedule for one family (normalized); a failed or
-    unbounded solve gives ``(inf, None, status)``."""
+    unbounded solve gives ``(inf, None, status)``. Past ``deadline`` (``time.perf_counter()``;
+    the generation adds no round after it) :class:`_Deadline` is raised instead."""
     problem = _family_problem(fc, family, steps)
     try:
-        wc = exact_worst_case(problem, solver, route, inner=route == "generate")
+        wc = exact_worst_case(problem, solver, route, inner=route == "generate", deadline=deadline)
     except SolverError:
         return math.inf, None, Status.FAILED
+    if deadline is not None and time.perf_counter() >= deadline:
+        raise _Deadline
     w = wc.normalized_value
     if wc.status in (Status.OPTIMAL, Status.INACCURATE) and math.isfinite(w) and w > 0:
         return float(w), worst_case_gradient(wc), wc.status
@@ -1852,7 +1865,8 @@ def _join_task(task: dict) -> dict:
     status_seen = []
 
     def value_slope(h):
-        w, grad, status = _evaluate(fc, family, (*left, h, *right), task["solver"], task["route"])
+        deadline = None if wall is None else time.perf_counter() + (wall - time.time())
+        w, grad, status = _evaluate(fc, family, (*left, h, *right), task["solver"], task["route"], deadline)
         status_seen.append(status.value)
         return (w, None) if grad is None else (w, float(grad[k]))
 

@@ -264,7 +264,7 @@ def test_lower_screen_bounds_the_best_join():
 
 def test_a_join_search_stops_at_the_wall_deadline():
     """The time limit reaches inside a join's search (tasks may run in other processes): past
-    the deadline it stops after its first solve, and the length is not finished."""
+    the deadline it stops within its first evaluation, and the length is not finished."""
     import importlib
     import time
 
@@ -286,7 +286,7 @@ def test_a_join_search_stops_at_the_wall_deadline():
     assert not free.get("stopped") and free["evals"] > 1
     assert_rel(free["h"], 1 + math.sqrt(2), 1e-6, "joining step")
     stopped = opt._join_task({**task, "wall_deadline": time.time() - 1.0})
-    assert stopped["stopped"] and stopped["evals"] == 1
+    assert stopped["stopped"] and stopped["evals"] == 0  # its first evaluation ran one round
     state = CompositionState.empty(("fgap/dist",))
     with pytest.raises(opt._Deadline):
         opt._round(state, None, [task], deadline=time.perf_counter() - 1.0)
@@ -337,3 +337,22 @@ def test_inner_evaluations_keep_a_closed_generation_that_ended_inaccurate(monkey
     assert_rel(wc.normalized_value, 1 / 200, 1e-6, "kept value")
     opt.exact_worst_case(problem)
     assert fallbacks and fallbacks[0]["method"] == "generate"
+
+
+def test_an_evaluation_adds_no_generation_round_past_its_deadline():
+    """Random steps in [0.5, 2.5] (seed 0), N = 10: constraint generation needs 5 rounds; with a
+    deadline already past it stops after the first, without a fallback, and is not ok (the
+    composition search then stops the length: a time limit overran by 7-14 s at N = 50)."""
+    import importlib
+    import time
+
+    from pepstep.generation import worst_case_generated
+
+    opt = importlib.import_module("pepstep.optimize")
+    steps = tuple(float(x) for x in np.round(np.random.default_rng(0).uniform(0.5, 2.5, 10), 4))
+    problem = Problem(Schedule(steps))
+    full = worst_case_generated(problem, "schur")
+    assert full.info.rounds > 1
+    assert_rel(full.worst_case.normalized_value, exact(steps), 1e-6, "generation against the full PEP")
+    cut = opt.exact_worst_case(problem, deadline=time.perf_counter())
+    assert cut.solver == "schur" and cut.residuals["rounds"] == 1 and not cut.ok
