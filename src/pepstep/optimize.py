@@ -1735,10 +1735,13 @@ def _join_search(
     < 0) and ``hi_pt`` (slope > 0), steps to the intersection of their tangent lines (exact
     for two linear branches, quadratically convergent for smooth ones), and falls back to a
     geometric bisection when the intersection is not well inside the bracket. ``first``
-    (the screen's step, :func:`lower_screen`) is evaluated before ``guess``: when its value
-    is at most ``done_below`` (the screen's minimum of a lower bound, which no step goes
-    below), the search ends there; so it does at ``guess``. ``stop()`` is asked before each
-    evaluation after the first; when it is true, :class:`_Deadline` is raised.
+    (the screen's step, :func:`lower_screen`) is evaluated first: when its value is at most
+    ``done_below`` (the screen's minimum of a lower bound, which no step goes below), the
+    search ends there. Otherwise it probes downhill from ``first`` (:data:`JOIN_PROBE` up to
+    :data:`JOIN_PROBE_MAX`, relative) for a bracket; ``guess`` (the previous length's step)
+    is evaluated only when there is none, and ends the search too when it meets
+    ``done_below``. ``stop()`` is asked before each evaluation after the first; when it is
+    true, :class:`_Deadline` is raised.
     Returns ``(h, w, evals)``.
     """
     evals = 0
@@ -2083,10 +2086,14 @@ def _extend_length(state, fc, target, n, executor, solver, route, hi, deadline):
                 else:
                     keep.append(key)
             if keep and not math.isfinite(best[f]) and math.isfinite(tasks[f][keep[0]]["screen"]):
-                first = min(keep, key=lambda key, f=f: tasks[f][key]["screen"])  # first of the lowest
-                keep = [first] + [key for key in keep if key != first]
-                run.append((f, first))
-                pending[f] = keep[1:]
+                # the lowest screen runs first, with every candidate tying it: no value can
+                # prune those (a value is never below its own screen), so they run side by
+                # side (the mirrored gradient-norm joins at N >= 36, 20-30 s each, ran one
+                # after the other)
+                low = min(tasks[f][key]["screen"] for key in keep) * (1.0 + TIE_RTOL)
+                first = [key for key in keep if tasks[f][key]["screen"] <= low]
+                run += [(f, key) for key in first]
+                pending[f] = [key for key in keep if key not in first]
             else:
                 run += [(f, key) for key in keep]
                 pending[f] = []
