@@ -337,12 +337,18 @@ class ScheduleResult:
         """N, the number of steps."""
         return self.schedule.num_steps
 
+    @property
+    def best_constant_status(self) -> str:
+        """The solver status of the best constant step's value (its anchor's)."""
+        return (self.anchors or {}).get("constant", {}).get("status", "optimal")
+
     def __repr__(self) -> str:
         win = self.starts[self.winning_start]
         return (
             f"ScheduleResult(value={self.value:.7g}, {self.status}, N={self.num_steps}, "
             f"{problem_brief(self.problem)}, winner {win.kind} of {len(self.starts)} starts, "
-            f"best constant {self.best_constant_value:.7g} at h={self.best_constant_step:.4g}, "
+            f"best constant {self.best_constant_value:.7g} ({self.best_constant_status}) at "
+            f"h={self.best_constant_step:.4g}, "
             f"{self.final.solver}, {self.seconds:.3g} s)"
         )
 
@@ -353,7 +359,8 @@ class ScheduleResult:
             f"worst case     {self.value:.12g} ({self.status}), {problem_brief(self.problem)}",
             f"normalized     {self.normalized_value:.12g} (L = R = 1)",
             f"steps          {', '.join(f'{h:.6g}' for h in self.steps)}",
-            f"best constant  h = {self.best_constant_step:.8g}, worst case {self.best_constant_value:.12g}",
+            f"best constant  h = {self.best_constant_step:.8g}, worst case {self.best_constant_value:.12g} "
+            f"({self.best_constant_status})",
             f"winning start  {self.winning_start} ({win.kind})",
             f"cost           {self.pep_solves} PEP solves, {self.seconds:.3g} s, {self.final.solver} "
             f"{self.final.solver_version}",
@@ -382,7 +389,11 @@ class ScheduleResult:
             "R": self.problem.R,
             "starts": [s.to_json() for s in self.starts],
             "winning_start": {"index": self.winning_start, "kind": win.kind, "seed": win.seed},
-            "best_constant": {"step": self.best_constant_step, "value": self.best_constant_value},
+            "best_constant": {
+                "step": self.best_constant_step,
+                "value": self.best_constant_value if self.best_constant_status == "optimal" else None,
+                "status": self.best_constant_status,
+            },
             "seconds": self.seconds,
             "pep_solves": self.pep_solves,
             "solver": self.final.solver,
@@ -428,6 +439,7 @@ class _Objective:
         self.start_best = (math.inf, None)
         self.failures = 0
         self.slowest = 0.0
+        self.statuses: dict = {}  # cache key -> the solver status of its value
 
     def new_start(self) -> None:
         self.start_best = (math.inf, None)
@@ -465,8 +477,16 @@ class _Objective:
         self.failures += 1
         return None
 
+    @staticmethod
+    def _key(h) -> tuple:
+        return tuple(float(x) for x in np.round(np.asarray(h, dtype=float), 14))
+
+    def status_at(self, h) -> str:
+        """The solver status of the cached value at ``h`` (``failed`` when none)."""
+        return self.statuses.get(self._key(h), "failed")
+
     def evaluate(self, h) -> tuple[float, np.ndarray]:
-        key = tuple(float(x) for x in np.round(np.asarray(h, dtype=float), 14))
+        key = self._key(h)
         if key in self.cache:
             return self.cache[key]
         wc = None
@@ -484,6 +504,7 @@ class _Objective:
         w = wc.normalized_value
         out = (w, worst_case_gradient(wc))
         self.cache[key] = out
+        self.statuses[key] = wc.status.value
         self._record(w, key)
         return out
 
@@ -1380,7 +1401,6 @@ def _anchors(template: Problem, hi: float, solver: str, obj: _Objective) -> dict
     # the constant search last: under a time limit the named schedules are evaluated first
     try:
         h, w = best_constant_step(template, hi, solver, counter=obj)
-        how = "optimal"
     except _Deadline:  # the time limit: the best constant step evaluated so far
         seen = [(v[0], k[0]) for k, v in obj.cache.items() if len(set(k)) == 1 and math.isfinite(v[0])]
         if not seen:
@@ -1388,8 +1408,10 @@ def _anchors(template: Problem, hi: float, solver: str, obj: _Objective) -> dict
             seen = [(obj.value(np.ones(n)), 1.0)]
             obj.deadline = deadline
         w, h = min(seen)
-        how = "optimal"
-    out["constant"] = {"steps": [h] * n, "value": w, "status": how if math.isfinite(w) else "failed"}
+    # the solver status of the value at that step (an inner evaluation may keep an
+    # inaccurate one, :func:`exact_worst_case`)
+    status = obj.status_at(np.full(n, h)) if math.isfinite(w) else "failed"
+    out["constant"] = {"steps": [h] * n, "value": w, "status": status}
     return out
 
 

@@ -356,3 +356,34 @@ def test_an_evaluation_adds_no_generation_round_past_its_deadline():
     assert_rel(full.worst_case.normalized_value, exact(steps), 1e-6, "generation against the full PEP")
     cut = opt.exact_worst_case(problem, deadline=time.perf_counter())
     assert cut.solver == "schur" and cut.residuals["rounds"] == 1 and not cut.ok
+
+
+def test_the_constant_anchor_reports_its_solver_status(monkeypatch):
+    """An inner evaluation may keep an inaccurate value: the best constant step's anchor then
+    says so and shows no value, while the winner is evaluated again (optimal). N = 3: the best
+    constant step solves 1/(2 N h + 1) = (1 - h)^(2N)."""
+    import dataclasses
+    import importlib
+
+    from pepstep.solve import Status
+
+    opt = importlib.import_module("pepstep.optimize")
+    real = opt.exact_worst_case
+
+    def inner_inaccurate(problem, *a, **k):
+        wc = real(problem, *a, **k)
+        return dataclasses.replace(wc, status=Status.INACCURATE) if k.get("inner") else wc
+
+    monkeypatch.setattr(opt, "exact_worst_case", inner_inaccurate)
+    r = opt.optimize(Problem(constant(1.5, 3)), kinds=("neutral",), restarts=0, max_iter=1, seed=0)
+    out = r.to_json()
+    assert (
+        out["anchors"]["constant"]["status"] == "inaccurate" and out["anchors"]["constant"]["value"] is None
+    )
+    assert out["best_constant"]["status"] == "inaccurate" and out["best_constant"]["value"] is None
+    lo, hi = 1.0, 2.0  # 1/(2Nh+1) - (1-h)^(2N) changes sign once on [1, 2]
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if 1 / (6 * mid + 1) > (1 - mid) ** 6 else (lo, mid)
+    assert_rel(out["best_constant"]["step"], lo, 1e-5, "best constant step")
+    assert r.status is Status.OPTIMAL

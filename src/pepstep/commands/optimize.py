@@ -28,7 +28,7 @@ JSON output
   | `R` | size of the initial condition (R or Delta) |
   | `starts` | every start: kind, seed, value, pep_solves, iterations, message, initial_steps, steps |
   | `winning_start` | index, kind and seed of the winner |
-  | `best_constant` | step and value of the best constant schedule |
+  | `best_constant` | step, value (null unless optimal) and solver status of the best constant schedule |
   | `seconds` | wall time |
   | `pep_solves` | PEP solves in all |
   | `solver` | the package of the final full-PEP solve |
