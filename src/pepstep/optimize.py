@@ -50,6 +50,7 @@ J. M. Danskin, "The theory of max-min, with applications", SIAM J. Appl. Math. 1
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -439,13 +440,16 @@ class _Objective:
         self.start_best = (math.inf, None)
         self.failures = 0
         self.slowest = 0.0
+        self.slowest_model = 0.0  # seconds of the slowest trust-region model solve
         self.statuses: dict = {}  # cache key -> the solver status of its value
 
     def new_start(self) -> None:
         self.start_best = (math.inf, None)
 
-    def check_time(self) -> None:
-        if self.deadline is not None and time.perf_counter() > self.deadline:
+    def check_time(self, ahead: float = 0.0) -> None:
+        """Raise :class:`_Deadline` when the deadline is passed, or would be ``ahead``
+        seconds from now."""
+        if self.deadline is not None and time.perf_counter() + ahead > self.deadline:
             raise _Deadline
 
     def problem(self, h) -> Problem:
@@ -456,7 +460,11 @@ class _Objective:
         self.check_time()
         t0 = time.perf_counter()
         problem = self.problem(h)
-        wc = exact_worst_case(problem, self.solver, self.route, inner=self.route == "generate")
+        # the deadline reaches inside the solve: constraint generation adds no round past it
+        # (a polish at N = 50 overran a ten-minute limit by 11 s with one evaluation)
+        wc = exact_worst_case(
+            problem, self.solver, self.route, inner=self.route == "generate", deadline=self.deadline
+        )
         self.slowest = max(self.slowest, time.perf_counter() - t0)
         self.solves += 1
         return wc
@@ -811,8 +819,10 @@ def _trust_region(obj: _Objective, h0: np.ndarray, bounds, max_iter: int, radius
     while it < max_iter and radius > TR_MIN_RADIUS and wc is not None:
         it += 1
         w = wc.normalized_value
-        obj.check_time()
+        obj.check_time(obj.slowest_model)  # a model solve cannot be stopped once started
+        t0 = time.perf_counter()
         dh, model = _step_model(wc, h, radius, lo, hi, obj.solver)
+        obj.slowest_model = max(obj.slowest_model, time.perf_counter() - t0)
         obj.solves += 1
         if dh is None:
             radius *= 0.25
@@ -1612,7 +1622,8 @@ def exact_worst_case(
     full PEP, kept when it passes the re-check; and a generation that closed (no violated
     pair left) with an ``inaccurate`` last solve is kept as it is. Near a join's optimum at
     N = 36 the fallbacks took 6-20 s more per evaluation and returned Clarabel values above
-    the generation's own certified upper bound (2.6e-5 relative at the f-gap join).
+    the generation's own certified upper bound (2.6e-5 relative at the f-gap join). An inner
+    generation also stops when its value stalls (:data:`INNER_STALL`) and keeps that value.
 
     With ``deadline`` (a ``time.perf_counter()`` time) the generation adds no round after
     it and no fallback starts; the result is then not ``ok`` unless its first round closed."""
@@ -1629,9 +1640,22 @@ def exact_worst_case(
         # goes to one full solve when the working set grows past a tenth of all pairs
         # (silver at N = 100 needs thousands of pairs: Schur then takes many minutes)
         route = "schur" if problem.num_steps < SCHUR_UNTIL else "auto"
-        gen = worst_case_generated(problem, route, throw=False, deadline=deadline)
+        values: list = []
+        stall = inner and problem.num_steps > INNER_FULL_UNTIL
+
+        def stalled(rounds, seconds, size) -> bool:
+            return stall and len(values) >= 2 and values[-1] >= values[-2] * (1.0 - INNER_STALL)
+
+        gen = worst_case_generated(
+            problem,
+            route,
+            throw=False,
+            deadline=deadline,
+            progress=lambda rounds, size, value: values.append(value),
+            stop=stalled,
+        )
         wc = gen.worst_case
-        if wc.ok or (inner and gen.info.exact and wc.status is Status.INACCURATE):
+        if wc.ok or (inner and (gen.info.exact or gen.info.stopped) and wc.status is Status.INACCURATE):
             return wc
         if deadline is not None and time.perf_counter() >= deadline:
             return wc
@@ -1642,6 +1666,17 @@ def exact_worst_case(
     return worst_case(problem, solver, throw=False, method=method)
 
 
+#: An inner evaluation (:func:`exact_worst_case` with ``inner``) stops its constraint
+#: generation when a round's value is not below the previous round's by more than this
+#: (relative), and keeps it: a working set's value bounds the full PEP's from above, and
+#: pairs that do not lower it are the degenerate primal's, not the worst case's. Measured on
+#: the joins' high-rank side (f-gap N = 45 and 47, gradient norm N = 33, joining steps 1e-6
+#: to 1e-4 off the optimum): generation ran 7-11 rounds, 10-52 s, while from the second
+#: round on the values moved by 1e-7 to 5e-6 in both directions (the solves' own accuracy
+#: there; the last value was reported ``inaccurate``). A plateau can also be real: random
+#: steps at N = 10 stay 2.3e-6 above the full PEP for a round before the last one, so this
+#: applies only beyond ``INNER_FULL_UNTIL`` steps, where the full PEP is not tried first.
+INNER_STALL = 1e-7
 #: :func:`exact_worst_case` falls back to the full PEP up to this length.
 AUTO_FULL_UNTIL = 64
 #: :func:`exact_worst_case` forces the Schur route below this length (measured on the
@@ -1938,7 +1973,9 @@ class CompositionState:
 
     @property
     def length(self) -> int:
-        return min(len(v) for v in self.pieces.values()) - 1
+        """The longest length built for the target (the first family); the other families
+        are built only as far as the joins use them."""
+        return len(self.pieces[self.families[0]]) - 1
 
     def to_json(self) -> dict:
         return {
@@ -1960,11 +1997,14 @@ class CompositionState:
                     p["how"],
                     int(p["split"]),
                 )
-                for p in ps
+                for p in itertools.takewhile(lambda p: p["split"] != -2, ps)  # older files' "not built"
             ]
             for f, ps in data["pieces"].items()
         }
-        combos = {f: [[tuple(c) for c in cs] for cs in per] for f, per in data["combos"].items()}
+        combos = {
+            f: [[tuple(c) for c in cs] for cs in per][: max(len(pieces.get(f, ())) - 2, 0)]
+            for f, per in data["combos"].items()
+        }
         return cls(
             tuple(data["families"]),
             pieces,
@@ -1979,45 +2019,10 @@ class CompositionState:
         return cls(families, {f: [Piece((), math.nan, "empty", -1)] for f in families}, {})
 
 
-def _active(state: CompositionState, target: str, n: int) -> tuple:
-    """Families to build at length ``n``: all while learning, then those the target's
-    winning pairs reach."""
-    if n <= LEARN_UNTIL:
-        return state.families
-    seen, todo = [], [target]
-    while todo:
-        f = todo.pop(0)
-        if f in seen:
-            continue
-        seen.append(f)
-        for a, b in _recent(state, f):
-            todo += [a, b]
-    return tuple(f for f in state.families if f in seen)
-
-
 def _recent(state: CompositionState, family: str) -> list:
     out = []
     for combos in state.combos.get(family, [])[-RECENT:]:
         out += [tuple(c) for c in combos if tuple(c) not in out]
-    return out
-
-
-def _candidates(state: CompositionState, family: str, n: int, families: tuple) -> list:
-    """``(left family, right family, split)`` triples tried for ``family`` at length ``n``."""
-    combos = [(a, b) for a in families for b in families] if n <= LEARN_UNTIL else _recent(state, family)
-    out = []
-    for left, right in combos:
-        if n <= ALL_SPLITS_UNTIL:
-            splits = range(n)
-        else:
-            p = state.pieces[family][n - 1].split
-            splits = (p, p + 1)
-        for a in splits:
-            built = (
-                0 <= a < n and min(state.pieces[left][a].split, state.pieces[right][n - 1 - a].split) >= -1
-            )
-            if built and (left, right, a) not in out:
-                out.append((left, right, a))
     return out
 
 
@@ -2071,36 +2076,119 @@ def _round(state, executor, tasks: list, deadline=None) -> list:
     return [done[(t["family"], t["left"], t["right"])] for t in tasks]
 
 
-def _extend_length(state, fc, target, n, executor, solver, route, hi, deadline):
-    """Build every active family at length ``n``.
+def _built(state: CompositionState, family: str) -> int:
+    """The longest length built for ``family`` (pieces are built in order of length)."""
+    return len(state.pieces[family]) - 1
+
+
+def _candidates(state: CompositionState, family: str, n: int) -> list:
+    """``(left family, right family, split)`` triples tried first for ``family`` at length
+    ``n``: every pair and split while learning, then the pairs that won the family at its
+    last ``RECENT`` lengths at the previous winner's split ``p`` and ``p + 1``."""
+    combos = (
+        [(a, b) for a in state.families for b in state.families]
+        if n <= LEARN_UNTIL
+        else _recent(state, family)
+    )
+    splits = range(n) if n <= ALL_SPLITS_UNTIL else None
+    out = []
+    for left, right in combos:
+        if splits is None:
+            p = state.pieces[family][n - 1].split
+            splits_here = (p, p + 1)
+        else:
+            splits_here = splits
+        for a in splits_here:
+            if 0 <= a < n and (left, right, a) not in out:
+                out.append((left, right, a))
+    return out
+
+
+def _uses(key: tuple, n: int) -> tuple:
+    """The pieces ``(family, length)`` that the join ``key`` at length ``n`` puts together."""
+    left, right, a = key
+    return (left, a), (right, n - 1 - a)
+
+
+def _missing(state: CompositionState, key: tuple, n: int) -> list:
+    return [(g, k) for g, k in _uses(key, n) if k > _built(state, g)]
+
+
+def _build(state, fc, want: dict, executor, solver, route, hi, deadline, busy=frozenset(), ahead=()):
+    """Build each family of ``want`` through its length, and first the pieces of other
+    families that its joins use (built on demand: the composition search of N steps builds
+    an auxiliary family only as far as the target's joins reach, not to N).
+
+    Jobs whose joins' pieces are all built run side by side on the executor, one length per
+    family per call of :func:`_extend_length`. ``ahead`` names pieces ``(family, length)``
+    built alongside when their family has a job anyway or nothing else runs (the piece one
+    split beyond the target's candidates, which its next length tries). ``busy`` are
+    families an enclosing call is building, which this one must not touch.
+    """
+    while True:
+        demand: dict = {}
+        todo = [(g, k) for g, k in want.items() if k > _built(state, g)]
+        while todo:
+            g, k = todo.pop()
+            if k <= max(demand.get(g, -1), _built(state, g)):
+                continue
+            demand[g] = k
+            m = _built(state, g) + 1
+            for key in _candidates(state, g, m):
+                todo += _missing(state, key, m)
+        if not demand:
+            return
+        ready = []
+        for g in demand:
+            if g in busy:
+                raise _Unbuildable(g)
+            m = _built(state, g) + 1
+            if not any(_missing(state, key, m) for key in _candidates(state, g, m)):
+                ready.append(g)
+        for g, k in ahead:  # speculative: one more piece alongside, where it is ready
+            if g not in ready and g not in busy and k == _built(state, g) + 1 and k > 0:
+                if not any(_missing(state, key, k) for key in _candidates(state, g, k)):
+                    ready.append(g)
+        _extend_length(state, fc, tuple(ready), executor, solver, route, hi, deadline, busy)
+
+
+class _Unbuildable(Exception):
+    """A join needs a piece of a family that an enclosing call is building."""
+
+
+def _extend_length(state, fc, jobs, executor, solver, route, hi, deadline, busy=frozenset()):
+    """Build each family of ``jobs`` at its next length.
 
     Each candidate join is first screened by the explicit lower bound (:func:`lower_screen`,
     no SDP). Per family the most promising candidate runs first; a candidate whose screen
     exceeds the best value found (beyond ``TIE_RTOL``) cannot win or tie and is not run
     (counted in ``state.pruned``). From ``ALL_SPLITS_UNTIL`` steps on, the splits next to a
-    family's winner are added while the winner sits at the edge of those tried. Families
-    run side by side on the executor; every decision depends only on finished results, so
-    the answer does not depend on the executor.
+    family's winner are added while the winner sits at the edge of those tried (a piece such
+    a split needs is built first, by :func:`_build`). Families run side by side on the
+    executor; every decision depends only on finished results, so the answer does not
+    depend on the executor.
     """
-    families = _active(state, target, n)
-    tried: dict = {f: {} for f in families}  # family -> {(left, right, a): (h, value)}
-    tasks: dict = {f: {} for f in families}  # family -> {key: task}, screened
-    pruned: dict = {f: set() for f in families}
-    best = dict.fromkeys(families, math.inf)
-    pending = {f: list(_candidates(state, f, n, families)) for f in families}
+    n = {f: _built(state, f) + 1 for f in jobs}
+    tried: dict = {f: {} for f in jobs}  # family -> {(left, right, a): (h, value)}
+    tasks: dict = {f: {} for f in jobs}  # family -> {key: task}, screened
+    pruned: dict = {f: set() for f in jobs}
+    best = dict.fromkeys(jobs, math.inf)
+    pending = {f: _candidates(state, f, n[f]) for f in jobs}
+    waiting: dict = {f: [] for f in jobs}  # splits whose pieces are not built yet
     order = {f: list(keys) for f, keys in pending.items()}  # ties go to the first in this order
+    open_ = list(jobs)
 
     def in_order(f: str) -> dict:
         return {key: tried[f][key] for key in order[f] if key in tried[f]}
 
-    while True:
+    while open_:
         if deadline is not None and time.perf_counter() > deadline:
             raise _Deadline
         run = []
-        for f in families:
+        for f in open_:
             for key in pending[f]:
                 if key not in tasks[f]:
-                    tasks[f][key] = _task(state, fc, f, *key, n, solver, route, hi)
+                    tasks[f][key] = _task(state, fc, f, *key, n[f], solver, route, hi)
             keep = []
             for key in pending[f]:
                 if tasks[f][key]["screen"] > best[f] * (1.0 + TIE_RTOL):
@@ -2126,42 +2214,69 @@ def _extend_length(state, fc, target, n, executor, solver, route, hi, deadline):
                 tried[f][key] = (res["h"], res["value"])
                 best[f] = min(best[f], res["value"])
             continue
-        if n <= ALL_SPLITS_UNTIL:
-            break
-        for f in families:
-            lf, rf, a = _winner(in_order(f))
-            for b in (a - 1, a + 1):
-                key = (lf, rf, b)
-                if 0 <= b < n and key not in tried[f] and key not in pruned[f] and key not in pending[f]:
-                    pending[f].append(key)
-                    order[f].append(key)
-        if not any(pending.values()):
-            break
+        for f in list(open_):
+            if n[f] > ALL_SPLITS_UNTIL and not waiting[f]:
+                lf, rf, a = _winner(in_order(f))
+                for b in (a - 1, a + 1):
+                    key = (lf, rf, b)
+                    if (
+                        0 <= b < n[f]
+                        and key not in tried[f]
+                        and key not in pruned[f]
+                        and key not in waiting[f]
+                    ):
+                        waiting[f].append(key)
+                        order[f].append(key)
+            for key in list(waiting[f]):
+                # a piece this split needs is built first; one that a family of this call
+                # is building waits for it
+                miss = _missing(state, key, n[f])
+                if any(g in open_ for g, _ in miss):
+                    continue
+                waiting[f].remove(key)
+                need: dict = {}
+                for g, k in miss:
+                    need[g] = max(need.get(g, -1), k)
+                try:
+                    _build(state, fc, need, executor, solver, route, hi, deadline, busy | set(open_))
+                except _Unbuildable:
+                    pruned[f].add(key)
+                    continue
+                pending[f].append(key)
+            if not pending[f] and not waiting[f]:
+                _finish(state, f, n[f], in_order(f))
+                open_.remove(f)
+        stuck = all(
+            any(g in open_ for g, _ in _missing(state, key, n[f])) for f in open_ for key in waiting[f]
+        )
+        if open_ and stuck and not any(pending[f] for f in open_):
+            # every family left waits on another one's piece of this call: none can come
+            for f in open_:
+                pruned[f].update(waiting[f])
+                waiting[f] = []
     state.pruned += sum(len(p) for p in pruned.values())
-    for f in families:
-        tried[f] = in_order(f)  # the candidates' order, not the order they ran in
-        key = _winner(tried[f])
-        lf, rf, a = key
-        h, w = tried[f][key]
-        lp, rp = state.pieces[lf][a], state.pieces[rf][n - 1 - a]
-        state.pieces[f].append(Piece((*lp.steps, h, *rp.steps), w, f"{lf}[{a}] + h + {rf}[{n - 1 - a}]", a))
-        # the winning pair and every pair tying it with two non-empty pieces, per length: the
-        # pairs tried after learning (an empty piece stands for the family itself)
-        win = (lf if a else f, rf if n - 1 - a else f)
-        ties = [
-            (l2, r2)
-            for (l2, r2, a2), (_, w2) in tried[f].items()
-            if 1 <= a2 <= n - 2 and w2 <= w * (1.0 + TIE_RTOL)
-        ]
-        combos = []
-        for c in (win, *ties):
-            if c not in combos:
-                combos.append(c)
-        if n >= 2:
-            state.combos.setdefault(f, []).append(combos)
-    for f in state.families:  # families not needed any more are not built (length kept)
-        if f not in families:
-            state.pieces[f].append(Piece((), math.nan, "not built", -2))
+
+
+def _finish(state: CompositionState, f: str, n: int, tried: dict) -> None:
+    """Append family ``f``'s piece of length ``n``: the best of ``tried`` (in the candidates'
+    order, not the order they ran in), and the pairs of families that won or tied."""
+    key = _winner(tried)
+    lf, rf, a = key
+    h, w = tried[key]
+    lp, rp = state.pieces[lf][a], state.pieces[rf][n - 1 - a]
+    state.pieces[f].append(Piece((*lp.steps, h, *rp.steps), w, f"{lf}[{a}] + h + {rf}[{n - 1 - a}]", a))
+    # the winning pair and every pair tying it with two non-empty pieces, per length: the
+    # pairs tried after learning (an empty piece stands for the family itself)
+    win = (lf if a else f, rf if n - 1 - a else f)
+    ties = [
+        (l2, r2) for (l2, r2, a2), (_, w2) in tried.items() if 1 <= a2 <= n - 2 and w2 <= w * (1.0 + TIE_RTOL)
+    ]
+    combos = []
+    for c in (win, *ties):
+        if c not in combos:
+            combos.append(c)
+    if n >= 2:
+        state.combos.setdefault(f, []).append(combos)
 
 
 def _winner(tried: dict):
@@ -2235,9 +2350,11 @@ def compose_search(
     joining step ``h`` fitted by a 1-D search on the exact worst case of ``c``
     (:func:`_join_search`; every evaluation by constraint generation, exact). Up to
     ``LEARN_UNTIL`` steps every pair of families and every split is tried; the pairs that
-    win there, and the families they reach from the template's own, are the only ones built
-    afterwards, and from ``ALL_SPLITS_UNTIL`` steps on the splits are those next to the
-    previous length's winner, extended while the best sits at an edge. From
+    win there are the only ones tried afterwards, and from ``ALL_SPLITS_UNTIL`` steps on the
+    splits are those next to the previous length's winner, extended while the best sits at
+    an edge. The template's own family is built to N; the others only as far as some join
+    uses them (:func:`_build`, on demand: for convex f-gap at N = 50 the |g|^2 pieces stop
+    at about 40 steps, where they cost most). From
     ``SCREEN_FROM`` steps on, each candidate join is first screened without an SDP: the
     explicit functions' lower bound minimized over the joining step (:func:`lower_screen`);
     a candidate whose screen is above a value already found for its family cannot win and
@@ -2304,8 +2421,21 @@ def compose_search(
         n = state.length + 1
         if deadline is not None and time.perf_counter() > deadline:
             raise _Deadline
+        # the pieces one split beyond the target's candidates, which its next length tries,
+        # are built alongside (not at the last length)
+        ahead = (
+            ()
+            if n == n_target
+            else tuple(
+                piece
+                for left, right, a in _candidates(state, target, n)
+                for b in (a - 1, a + 1)
+                if 0 <= b < n
+                for piece in _uses((left, right, b), n)
+            )
+        )
         try:
-            _extend_length(state, fc, target, n, executor, solver, "generate", hi, deadline)
+            _build(state, fc, {target: n}, executor, solver, "generate", hi, deadline, ahead=ahead)
         except KeyboardInterrupt as exc:
             stop = exc
         if stop is not None:

@@ -25,6 +25,8 @@ from pepstep.optimize import (
 )
 from tests.conftest import assert_rel
 
+TIE_RTOL = 1e-6  # pepstep.optimize.TIE_RTOL: joins this close tie
+
 #: The issue's tolerance against OBS-F / OBS-G (the values found agree to about 1e-7).
 RTOL_OBS = 1e-6
 
@@ -387,3 +389,107 @@ def test_the_constant_anchor_reports_its_solver_status(monkeypatch):
         lo, hi = (mid, hi) if 1 / (6 * mid + 1) > (1 - mid) ** 6 else (lo, mid)
     assert_rel(out["best_constant"]["step"], lo, 1e-5, "best constant step")
     assert r.status is Status.OPTIMAL
+
+
+def _closed_form_joins(monkeypatch):
+    """Joins valued by the composition theory's closed forms instead of the PEP: an s-join
+    of two |g|^2-from-distance pieces (sizes 1 + sum) has |g|^2 = 1 / size^2, an f-join of
+    one with an f-gap piece (size 1 + 2 sum) has f-gap 1 / (2 size), at the middle step of
+    :func:`_join_s` / :func:`_join_f`; every other pair is useless (value 1)."""
+    import importlib
+
+    opt = importlib.import_module("pepstep.optimize")
+    real_task = opt._task
+
+    def task(state, fc, family, left, right, a, n, *args):
+        return {**real_task(state, fc, family, left, right, a, n, *args), "pair": (left, right)}
+
+    def join(t):
+        lf, rf = t["pair"]
+        s_left = not t["left"] or lf == "gradnorm/dist"
+        value, h = 1.0, 1.5
+        if t["family"] == "gradnorm/dist" and s_left and (not t["right"] or rf == "gradnorm/dist"):
+            size, h = opt._join_s(1 + sum(t["left"]), 1 + sum(t["right"]))
+            value = 1 / size**2
+        elif t["family"] == "fgap/dist" and s_left and (not t["right"] or rf == "fgap/dist"):
+            size, h = opt._join_f(1 + sum(t["left"]), 1 + 2 * sum(t["right"]))
+            value = 1 / (2 * size)
+        return {"h": h, "value": value, "evals": 1, "statuses": []}
+
+    monkeypatch.setattr(opt, "_task", task)
+    monkeypatch.setattr(opt, "_join_task", join)
+    monkeypatch.setattr(opt, "_join_lower", lambda *args: None)  # no screen: every join runs
+    return opt
+
+
+def test_auxiliary_families_are_built_only_as_far_as_the_joins_reach(monkeypatch):
+    """With closed-form joins standing in for the PEP, N = 130: the f-gap pieces are the same,
+    bit for bit, as when every family is built at every length, while the |g|^2 pieces are
+    built only one step beyond the longest one the f-gap joins use (86 of 130 steps, 878
+    joins against 1,011). Both reach the best composition (:func:`composed_schedule`'s
+    dynamic program over every split) within 1e-6: ties within TIE_RTOL go to the first
+    pair tried, which leaves N = 65 3.1e-7 above it."""
+    opt = _closed_form_joins(monkeypatch)
+    n = 130
+    st = compose_search(Problem(constant(1.5, n)))
+    every = CompositionState.empty(st.families)
+    for k in range(1, n + 1):
+        want = {"fgap/dist": k, "gradnorm/dist": k}
+        opt._build(every, FunctionClass(), want, None, "clarabel", "generate", 260.0, None)
+    assert every.pieces["fgap/dist"] == st.pieces["fgap/dist"] and st.tasks < every.tasks
+    for k in range(1, n + 1):
+        assert_rel(st.pieces["fgap/dist"][k].value, composed_schedule(k)[1], TIE_RTOL, f"N={k}")
+    longest = max(p.split for p in st.pieces["fgap/dist"][1:])
+    assert opt._built(st, "gradnorm/dist") == longest + 1 < 0.7 * n
+    assert opt._built(every, "gradnorm/dist") == n
+
+
+def test_an_older_checkpoint_with_unbuilt_pieces_resumes(tmp_path, monkeypatch):
+    """Checkpoints written when every family was built to every length mark the unused ones
+    "not built"; they load up to that mark and the search goes on from there, to the same
+    closed-form values."""
+    _closed_form_joins(monkeypatch)
+    st = compose_search(Problem(constant(1.5, 12)))
+    data = st.to_json()
+    fams = data["pieces"]
+    fams["gradnorm/fgap"] += [{"steps": [], "value": None, "how": "not built", "split": -2}] * 3
+    fams["fgap/dist"] = fams["fgap/dist"][:10]
+    old = CompositionState.from_json(data)
+    assert len(old.pieces["gradnorm/fgap"]) == len(st.pieces["gradnorm/fgap"]) and old.length == 9
+    more = compose_search(Problem(constant(1.5, 16)), state=old)
+    for k in range(1, 17):
+        assert_rel(more.pieces["fgap/dist"][k].value, composed_schedule(k)[1], 1e-12, f"N={k}")
+
+
+def test_an_inner_generation_stops_when_its_value_stalls(monkeypatch):
+    """Beyond INNER_FULL_UNTIL steps an inner evaluation keeps a generation whose value stopped
+    falling (on the joins' high-rank side, rounds of 1-10 s that move the value only by the
+    solves' noise). Random steps in [0.5, 2.5] (seed 0), N = 10, with the full-PEP try moved
+    below 10 steps: the full generation needs 5 rounds; its 3rd and 4th values are equal, so
+    the inner one stops there, 2.3e-6 above the full PEP's value (a working set's value is
+    an upper bound) and within 1e-5 of it. The final evaluation is unchanged."""
+    import importlib
+
+    from pepstep import generation
+
+    opt = importlib.import_module("pepstep.optimize")
+    steps = tuple(float(x) for x in np.round(np.random.default_rng(0).uniform(0.5, 2.5, 10), 4))
+    problem = Problem(Schedule(steps))
+    want = exact(steps)
+    assert generation.worst_case_generated(problem, "schur").info.rounds == 5
+    monkeypatch.setattr(opt, "INNER_FULL_UNTIL", 9)
+    rounds = []
+    real = generation.worst_case_generated
+
+    def counted(*a, **k):
+        out = real(*a, **k)
+        rounds.append(out.info.rounds)
+        return out
+
+    monkeypatch.setattr(generation, "worst_case_generated", counted)
+    inner = opt.exact_worst_case(problem, inner=True)
+    assert rounds == [4] and inner.normalized_value >= want * (1 - 1e-8)
+    assert_rel(inner.normalized_value, want, 1e-5, "stalled inner value")
+    final = opt.exact_worst_case(problem)
+    assert rounds[1] == 5 and final.ok
+    assert_rel(final.normalized_value, want, 1e-6, "final value")
