@@ -129,7 +129,7 @@ def test_optimizer_n50_beats_bnb():
     start wins over the silver start, below the BnB-PEP vector's value, one step above 30."""
     from benchmarks.bench_optimize import N50_OPTIONS
 
-    r = optimize_schedule(50, explore=False, **N50_OPTIONS)
+    r = optimize_schedule(50, **N50_OPTIONS)  # explore=False among them
     assert r.ok
     assert r.starts[r.winning_start].kind == "composed"
     assert r.value <= bnb(50)
