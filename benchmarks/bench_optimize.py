@@ -206,15 +206,27 @@ def main_classes(out_dir: Path, sizes=(5,)) -> None:
     composition search from scratch on other classes, each value re-checked by an independent
     solve (the full PEP, all pairs, :func:`recheck`) beside the best constant step and silver."""
     from pepstep import FunctionClass
+    from pepstep.search import local_pool
 
-    rows = []
+    path = Path(out_dir) / "optimized_classes.json"
+    # the rows of other sizes stay (one size at a time: N = 50 takes up to ten minutes each)
+    old = json.loads(path.read_text()) if path.exists() else []
+    rows = [{**r, "stopped": r.get("stopped", "")} for r in old if r["N"] not in sizes]
     for n in sizes:
         for name, (kind, L, mu, measure, init) in CRITERIA.items():
             fc = FunctionClass(kind, L, mu)
             template = Problem(constant(1.5, n), fc, measure, init)
-            r = optimize(
-                template, kinds=("compose",), seed=0, restarts=0, max_iter=POLISH_ITER, progress=True
-            )
+            with local_pool(WORKERS) as pool:
+                r = optimize(
+                    template,
+                    kinds=("compose",),
+                    seed=0,
+                    restarts=0,
+                    max_iter=POLISH_ITER,
+                    progress=True,
+                    executor=pool,
+                    time_limit=TIME_LIMITS.get(n),
+                )
             check, check_solver = recheck(Problem(r.schedule, fc, measure, init))
             anchors = r.to_json()["anchors"]
             row = {
@@ -232,8 +244,10 @@ def main_classes(out_dir: Path, sizes=(5,)) -> None:
                 "found_by": r.found_by,
                 "seconds": round(r.seconds, 1),
                 "max_step": f"{max(r.steps):.4g}",
+                "stopped": r.stopped or "",
             }
             rows.append(row)
+            rows.sort(key=lambda r: (r["N"], list(CRITERIA).index(r["criterion"])))
             print("  ", row, flush=True)
             path = PATTERNS / f"optimized_{name}_n{n}.json"
             path.write_text(
@@ -241,7 +255,7 @@ def main_classes(out_dir: Path, sizes=(5,)) -> None:
                 + "\n"
             )
             write_csv(Path(out_dir) / "optimized_classes.csv", rows)
-            (Path(out_dir) / "optimized_classes.json").write_text(json.dumps(rows, indent=1) + "\n")
+            path.write_text(json.dumps(rows, indent=1) + "\n")
     plot_classes(out_dir, rows)
 
 
