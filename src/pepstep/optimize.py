@@ -1331,7 +1331,8 @@ def _optimize(
         else best_constant_step(template, hi, solver, counter=obj)
     )
     problem = Problem(best, function_class, template.measure, template.init, template.R)
-    final = exact_worst_case(problem, solver, pep_method)
+    # under a time limit the final evaluation stops with it too (no value is then shown)
+    final = exact_worst_case(problem, solver, pep_method, deadline=deadline)
     obj.solves += 1
     scale = value_scale(template)
     return ScheduleResult(
@@ -1644,7 +1645,7 @@ def exact_worst_case(
         stall = inner and problem.num_steps > INNER_FULL_UNTIL
 
         def stalled(rounds, seconds, size) -> bool:
-            return stall and len(values) >= 2 and values[-1] >= values[-2] * (1.0 - INNER_STALL)
+            return stall and _stalled(values)
 
         gen = worst_case_generated(
             problem,
@@ -1667,22 +1668,35 @@ def exact_worst_case(
 
 
 #: An inner evaluation (:func:`exact_worst_case` with ``inner``) stops its constraint
-#: generation when a round's value is not below the previous round's by more than this
-#: (relative), and keeps it: a working set's value bounds the full PEP's from above, and
-#: pairs that do not lower it are the degenerate primal's, not the worst case's. Measured on
-#: the joins' high-rank side (f-gap N = 45 and 47, gradient norm N = 33, joining steps 1e-6
-#: to 1e-4 off the optimum): generation ran 7-11 rounds, 10-52 s, while from the second
-#: round on the values moved by 1e-7 to 5e-6 in both directions (the solves' own accuracy
-#: there; the last value was reported ``inaccurate``). A plateau can also be real: random
-#: steps at N = 10 stay 2.3e-6 above the full PEP for a round before the last one, so this
-#: applies only beyond ``INNER_FULL_UNTIL`` steps, where the full PEP is not tried first.
+#: generation when two rounds in a row did not lower the value by more than this
+#: (relative), and keeps the last one: a working set's value bounds the full PEP's from
+#: above, and pairs that do not lower it are the degenerate primal's, not the worst case's.
+#: Measured on the joins' high-rank side (f-gap N = 45 and 47, gradient norm N = 33,
+#: joining steps 1e-6 to 1e-4 off the optimum): generation ran 7-11 rounds, 10-52 s, while
+#: from the second round on the values moved by 1e-7 to 5e-6 in both directions (the
+#: solves' own accuracy there; the last value was reported ``inaccurate``). One round
+#: without progress is not enough: the composed schedule at N = 100 rises by 3e-6 (noise)
+#: in its second round and closes at the explicit bound in its third, and random steps at
+#: N = 10 stay 2.3e-6 above the full PEP for one round before the last. It applies only
+#: beyond ``INNER_FULL_UNTIL`` steps, where the full PEP is not tried first.
 INNER_STALL = 1e-7
+
+
+def _stalled(values: list) -> bool:
+    """Whether a generation's round values (in order) stopped falling: the last two rounds
+    each lowered the value by at most ``INNER_STALL`` (relative)."""
+    return len(values) >= 3 and all(values[-k] >= values[-k - 1] * (1.0 - INNER_STALL) for k in (1, 2))
+
+
 #: :func:`exact_worst_case` falls back to the full PEP up to this length.
 AUTO_FULL_UNTIL = 64
 #: :func:`exact_worst_case` forces the Schur route below this length (measured on the
 #: composition search's joins at N = 32-34: 3.5-9.6 s per length against 32-59 s with the
-#: per-round choice, whose Clarabel rounds fail the re-check near a join's optimum).
-SCHUR_UNTIL = 64
+#: per-round choice, whose Clarabel rounds fail the re-check near a join's optimum; and on
+#: the composed schedule at N = 100, which the Schur route closes in 3 rounds, 21 s, where
+#: the per-round choice went to a full SCS solve that had not ended after 5 minutes). Every
+#: length the optimizer accepts (at most 127).
+SCHUR_UNTIL = 128
 
 
 def _evaluate(fc: FunctionClass, family: str, steps, solver: str, route: str, deadline: float | None = None):
