@@ -2135,9 +2135,10 @@ def _build(state, fc, want: dict, executor, solver, route, hi, deadline, busy=fr
 
     Jobs whose joins' pieces are all built run side by side on the executor, one length per
     family per call of :func:`_extend_length`. ``ahead`` names pieces ``(family, length)``
-    built alongside when their family has a job anyway or nothing else runs (the piece one
-    split beyond the target's candidates, which its next length tries). ``busy`` are
-    families an enclosing call is building, which this one must not touch.
+    built alongside the others when they are their family's next length and their joins'
+    pieces are built (the pieces one split beyond the target's candidates, which its next
+    length tries: the |g|^2 join then runs beside the f-gap one). ``busy`` are families an
+    enclosing call is building, which this one must not touch.
     """
     while True:
         demand: dict = {}
@@ -2163,6 +2164,8 @@ def _build(state, fc, want: dict, executor, solver, route, hi, deadline, busy=fr
             if g not in ready and g not in busy and k == _built(state, g) + 1 and k > 0:
                 if not any(_missing(state, key, k) for key in _candidates(state, g, k)):
                     ready.append(g)
+        if not ready:  # cannot happen: a missing piece is always shorter than what needs it
+            raise RuntimeError(f"composition search: no join of {sorted(demand)} can be built")
         _extend_length(state, fc, tuple(ready), executor, solver, route, hi, deadline, busy)
 
 
