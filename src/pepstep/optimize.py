@@ -1637,9 +1637,8 @@ def exact_worst_case(
                 return wc
 
         # the Schur route for every working set below SCHUR_UNTIL steps (the per-round choice
-        # picked Clarabel at N = 16 and failed); from there on the per-round choice, which
-        # goes to one full solve when the working set grows past a tenth of all pairs
-        # (silver at N = 100 needs thousands of pairs: Schur then takes many minutes)
+        # picked Clarabel at N = 16 and failed, and sent N = 100 to a full SCS solve); from
+        # there on (longer than the optimizer goes) the per-round choice
         route = "schur" if problem.num_steps < SCHUR_UNTIL else "auto"
         values: list = []
         stall = inner and problem.num_steps > INNER_FULL_UNTIL
