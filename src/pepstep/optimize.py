@@ -1627,7 +1627,8 @@ def exact_worst_case(
     generation also stops when its value stalls (:data:`INNER_STALL`) and keeps that value.
 
     With ``deadline`` (a ``time.perf_counter()`` time) the generation adds no round after
-    it and no fallback starts; the result is then not ``ok`` unless its first round closed."""
+    it and no fallback starts after it (a fallback under way stops at it, ``bounded``); the
+    result is then not ``ok`` unless its first round closed."""
     if method == "generate" and solver == "clarabel":
         from .generation import worst_case_generated
 
@@ -1659,10 +1660,14 @@ def exact_worst_case(
             return wc
         if deadline is not None and time.perf_counter() >= deadline:
             return wc
-        wc = worst_case(problem, solver, throw=False, method="generate")
+
+        def left() -> float | None:  # the fallbacks stop at the deadline too (then `bounded`)
+            return None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+
+        wc = worst_case(problem, solver, throw=False, method="generate", time_limit=left())
         if wc.ok or problem.num_steps > AUTO_FULL_UNTIL:
             return wc
-        return worst_case(problem, solver, throw=False, method="full")
+        return worst_case(problem, solver, throw=False, method="full", time_limit=left())
     return worst_case(problem, solver, throw=False, method=method)
 
 

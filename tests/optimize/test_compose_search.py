@@ -338,7 +338,13 @@ def test_inner_evaluations_keep_a_closed_generation_that_ended_inaccurate(monkey
     assert wc.status is Status.INACCURATE and not fallbacks
     assert_rel(wc.normalized_value, 1 / 200, 1e-6, "kept value")
     opt.exact_worst_case(problem)
-    assert fallbacks and fallbacks[0]["method"] == "generate"
+    assert fallbacks and fallbacks[0]["method"] == "generate" and fallbacks[0]["time_limit"] is None
+    # with a deadline the fallback gets the time left (a full Clarabel solve at N = 50 ran
+    # minutes past a ten-minute limit in the best constant step's search)
+    import time
+
+    opt.exact_worst_case(problem, deadline=time.perf_counter() + 100.0)
+    assert 90.0 < fallbacks[-1]["time_limit"] <= 100.0
 
 
 def test_an_evaluation_adds_no_generation_round_past_its_deadline():
