@@ -2141,7 +2141,7 @@ def _build(state, fc, want: dict, executor, solver, route, hi, deadline, busy=fr
     family per call of :func:`_extend_length`. ``ahead`` names pieces ``(family, length)``
     built alongside the others when they are their family's next length and their joins'
     pieces are built (the pieces one split beyond the target's candidates, which its next
-    length tries: the |g|^2 join then runs beside the f-gap one). ``busy`` are families an
+    length tries: the ``|g|^2`` join then runs beside the f-gap one). ``busy`` are families an
     enclosing call is building, which this one must not touch.
     """
     while True:
@@ -2374,8 +2374,8 @@ def compose_search(
     win there are the only ones tried afterwards, and from ``ALL_SPLITS_UNTIL`` steps on the
     splits are those next to the previous length's winner, extended while the best sits at
     an edge. The template's own family is built to N; the others only as far as some join
-    uses them (:func:`_build`, on demand: for convex f-gap at N = 50 the |g|^2 pieces stop
-    at about 40 steps, where they cost most). From
+    uses them (:func:`_build`, on demand: for convex f-gap at N = 50 the ``|g|^2`` pieces stop
+    at 33 steps; the longer ones, high-rank, cost 20-120 s each). From
     ``SCREEN_FROM`` steps on, each candidate join is first screened without an SDP: the
     explicit functions' lower bound minimized over the joining step (:func:`lower_screen`);
     a candidate whose screen is above a value already found for its family cannot win and
