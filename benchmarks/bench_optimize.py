@@ -144,6 +144,21 @@ WORKERS = 2
 POLISH_ITER = 10
 
 
+def from_scratch(template: Problem, pool):
+    """The benchmarks' optimization from scratch: the composition search (neither the composed
+    nor the silver schedule is a start), its polish, on ``pool``, under ``TIME_LIMITS``."""
+    return optimize(
+        template,
+        kinds=("compose",),
+        seed=0,
+        restarts=0,
+        max_iter=POLISH_ITER,
+        executor=pool,
+        progress=True,
+        time_limit=TIME_LIMITS.get(template.num_steps),
+    )
+
+
 def main(out_dir: Path, sizes=SIZES) -> None:
     from pepstep.search import local_pool
 
@@ -151,16 +166,7 @@ def main(out_dir: Path, sizes=SIZES) -> None:
     with local_pool(WORKERS) as pool:
         for n in sizes:
             limit = TIME_LIMITS.get(n)
-            result = optimize(
-                Problem(constant(1.5, n)),
-                kinds=("compose",),
-                seed=0,
-                restarts=0,
-                max_iter=POLISH_ITER,
-                executor=pool,
-                progress=True,
-                time_limit=limit,
-            )
+            result = from_scratch(Problem(constant(1.5, n)), pool)
             rows.append(_row(n, result, "compose", limit))
             print("  ", rows[-1], flush=True)
             write_csv(Path(out_dir) / "bench_optimize.csv", rows)
@@ -217,16 +223,7 @@ def main_classes(out_dir: Path, sizes=(5,)) -> None:
             fc = FunctionClass(kind, L, mu)
             template = Problem(constant(1.5, n), fc, measure, init)
             with local_pool(WORKERS) as pool:
-                r = optimize(
-                    template,
-                    kinds=("compose",),
-                    seed=0,
-                    restarts=0,
-                    max_iter=POLISH_ITER,
-                    progress=True,
-                    executor=pool,
-                    time_limit=TIME_LIMITS.get(n),
-                )
+                r = from_scratch(template, pool)
             check, check_solver = recheck(Problem(r.schedule, fc, measure, init))
             anchors = r.to_json()["anchors"]
             row = {
