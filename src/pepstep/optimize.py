@@ -2108,15 +2108,14 @@ def _candidates(state: CompositionState, family: str, n: int) -> list:
         if n <= LEARN_UNTIL
         else _recent(state, family)
     )
-    splits = range(n) if n <= ALL_SPLITS_UNTIL else None
+    if n <= ALL_SPLITS_UNTIL:
+        splits = range(n)
+    else:
+        p = state.pieces[family][n - 1].split
+        splits = (p, p + 1)
     out = []
     for left, right in combos:
-        if splits is None:
-            p = state.pieces[family][n - 1].split
-            splits_here = (p, p + 1)
-        else:
-            splits_here = splits
-        for a in splits_here:
+        for a in splits:
             if 0 <= a < n and (left, right, a) not in out:
                 out.append((left, right, a))
     return out
