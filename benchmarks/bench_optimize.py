@@ -246,8 +246,8 @@ def main_classes(out_dir: Path, sizes=(5,)) -> None:
             rows.append(row)
             rows.sort(key=lambda r: (r["N"], list(CRITERIA).index(r["criterion"])))
             print("  ", row, flush=True)
-            path = PATTERNS / f"optimized_{name}_n{n}.json"
-            path.write_text(
+            pattern = PATTERNS / f"optimized_{name}_n{n}.json"
+            pattern.write_text(
                 json.dumps(pattern_json(r, f"benchmarks/bench_optimize.py --classes ({name})"), indent=1)
                 + "\n"
             )
