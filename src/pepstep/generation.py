@@ -102,6 +102,15 @@ RTOL_SANDWICH = 1e-6
 #: A Schur round whose dual bound is this close to the explicit lower bound, but not within
 #: ``RTOL_SANDWICH``, is solved again at other objective scales before pairs are added.
 RTOL_NEAR_LOWER = 1e-4
+#: Below this explicit lower bound (normalized) a Schur round that does not pass the
+#: re-check is also solved at the scales ``lower ** (1/4, 1/2, 3/4)`` between the value and
+#: 1. Strongly convex PEPs at N = 50 have values near 1e-9, where CVXOPT stops at a singular
+#: KKT matrix at scale 1 and at the lower bound alike (measured, mu/L = 0.1, distance,
+#: constant steps 1.81 and 2/(L + mu): dual residuals 1e-2 at scale 1, CVXOPT's "primal
+#: infeasible" at the lower bound; at scales 1e-3 to 1e-2 the dual bound is re-checked to
+#: 2e-7 and within 2e-7 of the quadratic's value). ``pepstep rate`` failed there after 4.5
+#: minutes of fallbacks.
+TINY_VALUE = 1e-6
 #: CVXOPT settings of the ``schur`` route. The Schur matrix squares the conditioning of
 #: the KKT system; three steps of iterative refinement with the exact operators keep the
 #: Gram matrix accurate (measured at silver N = 7, all pairs: largest violation 3e-5 of
@@ -1071,12 +1080,19 @@ def worst_case_generated(
             ):
                 out, used = retry, "schur"
                 solvers_used[-1] = used
-        if used == "schur" and _meets_lower(out, lower, RTOL_NEAR_LOWER) and not _meets_lower(out, lower):
+        tiny = lower is not None and 0 < lower.value < TINY_VALUE and out["status"] is not Status.OPTIMAL
+        if (
+            used == "schur"
+            and (tiny or _meets_lower(out, lower, RTOL_NEAR_LOWER))
+            and not _meets_lower(out, lower)
+        ):
             # The Schur route ends at a singular KKT matrix, where the last digits of its dual
             # bound depend on the path (measured: silver's and the composed 50 steps, 1.2e-6 to
             # 1.5e-6 above the Huber bound at the guessed scale, 4e-8 to 6e-7 at scale 1); each
             # re-checked dual bound is valid, so other scales are tried before more pairs.
-            for alt in (1.0, lower.value):
+            # Tiny values: the scales between them and 1 as well (TINY_VALUE).
+            between = tuple(lower.value**e for e in (0.25, 0.5, 0.75)) if tiny else ()
+            for alt in (1.0, lower.value, *between):
                 if alt != scale:
                     retry = _solve_round(
                         problem, pairs, basis, "schur", alt, options, deadline if rounds else None

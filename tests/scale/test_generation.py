@@ -82,6 +82,18 @@ def test_generated_strongly_convex_closed_form():
     assert_rel(res.value, max(abs(1 - 0.15), 0.5) ** 20, RTOL_CLOSED_FORM, "strongly convex dist")
 
 
+@pytest.mark.parametrize("h", [1.81, 2.0 / 1.1], ids=["1.81", "2/(L+mu)"])
+def test_generated_strongly_convex_tiny_value_n50(h):
+    """The same closed form at N = 50, where the value is about 2e-9 and the Schur route
+    stopped at a singular KKT matrix at scale 1 and at the lower bound (``TINY_VALUE``);
+    at h = 2 / (L + mu) both extreme eigenvalues are active. Through ``worst_case`` (the
+    ``rate`` command's default method), which failed after minutes of fallbacks before."""
+    fc = FunctionClass("strongly-convex", 1.0, 0.1)
+    res = worst_case(Problem(constant(h, 50), fc, "dist"))
+    assert res.ok, res.status
+    assert_rel(res.value, max(abs(1 - 0.1 * h), abs(1 - h)) ** 100, RTOL_CLOSED_FORM, f"h={h}, N=50")
+
+
 @pytest.mark.parametrize(
     "schedule",
     [pytest.param(silver(63), marks=pytest.mark.slow), constant(1.5, 63)],
