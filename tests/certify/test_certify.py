@@ -194,3 +194,28 @@ def test_127_step_certificate_verifies():
     cert = certify(Problem(constant("1", 127)), support="consecutive")
     assert verify(certificate_from_json(cert.to_json())).valid
     assert F(1, 510) <= cert.rate <= F(1, 510) * (1 + RTOL_CERT)
+
+
+def test_auto_certifies_by_the_schur_route_when_clarabel_fails():
+    """The optimizer's 25-step strongly convex f-gap schedule (mu/L = 0.1, value 2.6e-7):
+    Clarabel's dense solve of its PEP fails, so ``solver="auto"`` retries on the Schur route.
+    The certified rate bounds the worst case found independently by constraint generation
+    (from above, as a proof must) and is within 1e-4 of it (the rounding margin)."""
+    from pathlib import Path
+
+    from pepstep.generation import worst_case_generated
+
+    path = (
+        Path(__file__).resolve().parents[2]
+        / "problems"
+        / "patterns"
+        / "optimized_strongly-convex-fgap_n25.json"
+    )
+    steps = tuple(json.loads(path.read_text())["steps"])
+    problem = Problem(Schedule(steps), FunctionClass("strongly-convex", 1.0, 0.1), "fgap")
+    with pytest.raises(SolverError):
+        certify(problem, solver="clarabel")  # the premise: the dense route alone fails
+    cert = certify(problem)
+    assert verify(cert).valid
+    ref = worst_case_generated(problem, "schur").value
+    assert ref * (1 - 1e-7) <= float(cert.rate) <= ref * (1 + 1e-4), (float(cert.rate), ref)
