@@ -21,7 +21,8 @@ Two more entry points write the saved schedules (``problems/patterns/optimized_n
   which includes the composed start).
 
 ``--classes [out_dir] [N ...] [--criteria=a,b]`` runs the other classes and criteria (:data:`CRITERIA`), each
-value re-checked by an independent solve (:func:`recheck`); ``--classes-recheck`` re-runs
+value re-checked by an independent solve (:func:`recheck`), and where that gives no value
+bounded above by an exact certificate (:func:`certified_bound`); ``--classes-recheck`` re-runs
 only the re-checks that gave no value.
 """
 
@@ -207,6 +208,23 @@ def recheck(problem: Problem):
     return worst_case(problem, "clarabel", method="generate", throw=False), "clarabel (generation)"
 
 
+def certified_bound(problem: Problem, name: str, out_dir: Path) -> str:
+    """An exact upper bound on a schedule whose independent solve gave no value: ``pepstep
+    certify``'s rational certificate (checked by the verifier kernel before it is returned),
+    written to ``results/optimized_<criterion>_n<N>_certificate.json``; "" if none."""
+    from pepstep import SolverError
+    from pepstep.certify import certify
+
+    try:
+        cert = certify(problem)
+    except SolverError as exc:
+        print(f"   no certificate for {name}, N={problem.num_steps}: {exc}", flush=True)
+        return ""
+    path = Path(out_dir) / f"optimized_{name}_n{problem.num_steps}_certificate.json"
+    path.write_text(cert.to_json() + "\n")
+    return f"{float(cert.rate):.10g}"
+
+
 def main_classes(out_dir: Path, sizes=(5,), criteria=tuple(CRITERIA)) -> None:
     """``results/optimized_classes.{csv,json}``, ``results/optimized_<criterion>_n<N>.png`` and ``problems/patterns/optimized_*``: the
     composition search from scratch on other classes, each value re-checked by an independent
@@ -223,6 +241,7 @@ def main_classes(out_dir: Path, sizes=(5,), criteria=tuple(CRITERIA)) -> None:
             **r,
             "stopped": r.get("stopped", ""),
             "best_constant_status": r.get("best_constant_status", "optimal"),
+            "certified_upper_bound": r.get("certified_upper_bound", ""),
         }
         for r in old
         if r["N"] not in sizes or r["criterion"] not in criteria
@@ -235,6 +254,9 @@ def main_classes(out_dir: Path, sizes=(5,), criteria=tuple(CRITERIA)) -> None:
             with local_pool(WORKERS) as pool:
                 r = from_scratch(template, pool)
             check, check_solver = recheck(Problem(r.schedule, fc, measure, init))
+            certified = (
+                "" if check.ok else certified_bound(Problem(r.schedule, fc, measure, init), name, out_dir)
+            )
             anchors = r.to_json()["anchors"]
             const = anchors["constant"]
             const_value, const_status = const["value"], const["status"]
@@ -251,6 +273,7 @@ def main_classes(out_dir: Path, sizes=(5,), criteria=tuple(CRITERIA)) -> None:
                 "recheck_full_pep": f"{check.value:.10g}" if check.ok else "",
                 "recheck_status": check.status.value,
                 "recheck_solver": check_solver,
+                "certified_upper_bound": certified,
                 "best_constant_value": _fmt(const_value),
                 "best_constant_status": const_status,
                 "silver_value": _fmt(anchors["silver"]["value"]),
@@ -275,13 +298,15 @@ def main_classes(out_dir: Path, sizes=(5,), criteria=tuple(CRITERIA)) -> None:
 
 
 def recheck_classes(out_dir: Path) -> None:
-    """``--classes-recheck``: re-run :func:`recheck` on the saved rows whose independent solve
-    gave no value (the schedules from ``problems/patterns/``), then the figures."""
+    """``--classes-recheck``: re-run :func:`recheck` (and :func:`certified_bound`) on the saved
+    rows whose independent solve gave no value (the schedules from ``problems/patterns/``),
+    then the figures."""
     from pepstep import FunctionClass
 
     path = Path(out_dir) / "optimized_classes.json"
     rows = json.loads(path.read_text())
     for row in rows:
+        row.setdefault("certified_upper_bound", "")
         if row["recheck_full_pep"]:
             continue
         kind, L, mu, measure, init = CRITERIA[row["criterion"]]
@@ -292,6 +317,7 @@ def recheck_classes(out_dir: Path) -> None:
             recheck_full_pep=f"{check.value:.10g}" if check.ok else "",
             recheck_status=check.status.value,
             recheck_solver=check_solver,
+            certified_upper_bound="" if check.ok else certified_bound(problem, row["criterion"], out_dir),
         )
         print("  ", row, flush=True)
     write_csv(Path(out_dir) / "optimized_classes.csv", rows)
