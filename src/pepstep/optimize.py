@@ -1203,12 +1203,12 @@ def _optimize(
     # the anchors first (their cost is known before the search): best constant step, silver,
     # composed, each by the inner route
     deadline = None if time_limit is None else start_time + float(time_limit)
-    obj.deadline = None if deadline is None else deadline - RESERVE_PER_STEP * num_steps
+    obj.deadline = None if deadline is None else deadline - _prior_reserve(num_steps, time_limit)
     anchors = {} if partial else _anchors(template, hi, solver, obj)
     if say and anchors:
         best_anchor = min(a["value"] for a in anchors.values())
         say(f"anchors done, best {best_anchor:.10g}, {elapsed()}")
-    obj.deadline = None if deadline is None else deadline - _final_reserve(obj, num_steps)
+    obj.deadline = None if deadline is None else deadline - _final_reserve(obj, num_steps, time_limit)
 
     cache = {} if known is None else known
 
@@ -1365,10 +1365,18 @@ CONSTANT_EVALS = 40
 RESERVE_PER_STEP = 0.2
 
 
-def _final_reserve(obj: _Objective, num_steps: int) -> float:
+def _prior_reserve(num_steps: int, time_limit: float) -> float:
+    """Seconds kept for the final evaluation before any was measured: ``RESERVE_PER_STEP * N``,
+    at most half the limit (``--num-steps 40 --time-limit 5`` kept 8 s and stopped at once,
+    at the first schedule evaluated; one evaluation there takes about 0.3 s)."""
+    return min(RESERVE_PER_STEP * num_steps, 0.5 * float(time_limit))
+
+
+def _final_reserve(obj: _Objective, num_steps: int, time_limit: float | None = None) -> float:
     """Seconds kept for the final exact evaluation when a time limit is set: three times the
-    slowest evaluation seen, and at least ``RESERVE_PER_STEP * N`` (and one second)."""
-    return max(1.0, 3.0 * obj.slowest, RESERVE_PER_STEP * num_steps)
+    slowest evaluation seen, and at least :func:`_prior_reserve` (and one second)."""
+    prior = RESERVE_PER_STEP * num_steps if time_limit is None else _prior_reserve(num_steps, time_limit)
+    return max(1.0, 3.0 * obj.slowest, prior)
 
 
 def _anchors(template: Problem, hi: float, solver: str, obj: _Objective) -> dict:
