@@ -437,21 +437,28 @@ def certify(
     auto = solver == "auto"
     if auto:
         solver = "schur" if n >= SCHUR_FROM else "clarabel"
-    support_pairs = pairs
-    if solver == "schur":
-        run = _schur_route(rproblem, pairs, mode == "path-star")
-        num_epi = n + 1 if problem.measure.value == "mingradnorm" else 0
-    else:
+
+    def route(name: str, pairs):
+        """``(run, pairs, epigraph multipliers)`` of the float dual by ``name``."""
+        if name == "schur":
+            return (
+                _schur_route(rproblem, pairs, mode == "path-star"),
+                pairs,
+                (n + 1 if measure == "mingradnorm" else 0),
+            )
         data, num_epi = _with_epigraph(build_pep(rproblem, pairs))
-        run, pairs = _dense_route(data, solver, mode == "path-star")
+        run, pairs = _dense_route(data, name, mode == "path-star")
+        return run, pairs, num_epi
+
+    support_pairs = pairs
+    run, pairs, num_epi = route(solver, pairs)
     base = run(None, 1.0)  # the value only sets the margins and the scale below
     if base is None and auto and solver != "schur":
         # Clarabel's dense solve fails on some strongly convex PEPs with small values (the
         # optimizer's 25-step f-gap schedule, mu/L = 0.1, value 2.6e-7); the Schur route on
         # the same pairs certifies it (measured: 702 multipliers, 11 s, 3.2e-5 above the value)
-        solver, pairs = "schur", support_pairs
-        run = _schur_route(rproblem, pairs, mode == "path-star")
-        num_epi = n + 1 if problem.measure.value == "mingradnorm" else 0
+        solver = "schur"
+        run, pairs, num_epi = route(solver, support_pairs)
         base = run(None, 1.0)
     if base is None:
         raise SolverError(f"The {solver} solve of the PEP failed; no certificate.")

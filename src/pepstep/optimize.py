@@ -405,12 +405,23 @@ class ScheduleResult:
                 k: {
                     "value": v["value"] if v["status"] == "optimal" and math.isfinite(v["value"]) else None,
                     "status": v["status"],
-                    "reason": v.get("reason"),
+                    "reason": v.get("reason") or _status_reason(v["status"]),
                     "steps": list(v["steps"]),
                 }
                 for k, v in self.anchors.items()
             },
         }
+
+
+def _status_reason(status: str) -> str | None:
+    """What a solver status means (:attr:`Status.message`), for an anchor shown without a
+    value and without a reason of its own (an inaccurate best constant step); None if optimal."""
+    if status == Status.OPTIMAL.value:
+        return None
+    try:
+        return Status(status).message
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -1372,11 +1383,10 @@ def _prior_reserve(num_steps: int, time_limit: float) -> float:
     return min(RESERVE_PER_STEP * num_steps, 0.5 * float(time_limit))
 
 
-def _final_reserve(obj: _Objective, num_steps: int, time_limit: float | None = None) -> float:
-    """Seconds kept for the final exact evaluation when a time limit is set: three times the
+def _final_reserve(obj: _Objective, num_steps: int, time_limit: float) -> float:
+    """Seconds kept for the final exact evaluation under a time limit: three times the
     slowest evaluation seen, and at least :func:`_prior_reserve` (and one second)."""
-    prior = RESERVE_PER_STEP * num_steps if time_limit is None else _prior_reserve(num_steps, time_limit)
-    return max(1.0, 3.0 * obj.slowest, prior)
+    return max(1.0, 3.0 * obj.slowest, _prior_reserve(num_steps, time_limit))
 
 
 def _anchors(template: Problem, hi: float, solver: str, obj: _Objective) -> dict:
@@ -2139,6 +2149,11 @@ def _missing(state: CompositionState, key: tuple, n: int) -> list:
     return [(g, k) for g, k in _uses(key, n) if k > _built(state, g)]
 
 
+def _joinable(state: CompositionState, family: str, n: int) -> bool:
+    """Whether every piece the candidate joins of ``family`` at length ``n`` use is built."""
+    return not any(_missing(state, key, n) for key in _candidates(state, family, n))
+
+
 def _build(state, fc, want: dict, executor, solver, route, hi, deadline, busy=frozenset(), ahead=()):
     """Build each family of ``want`` through its length, and first the pieces of other
     families that its joins use (built on demand: the composition search of N steps builds
@@ -2168,13 +2183,17 @@ def _build(state, fc, want: dict, executor, solver, route, hi, deadline, busy=fr
         for g in demand:
             if g in busy:
                 raise _Unbuildable(g)
-            m = _built(state, g) + 1
-            if not any(_missing(state, key, m) for key in _candidates(state, g, m)):
+            if _joinable(state, g, _built(state, g) + 1):
                 ready.append(g)
         for g, k in ahead:  # speculative: one more piece alongside, where it is ready
-            if g not in ready and g not in busy and k == _built(state, g) + 1 and k > 0:
-                if not any(_missing(state, key, k) for key in _candidates(state, g, k)):
-                    ready.append(g)
+            if (
+                g not in ready
+                and g not in busy
+                and k == _built(state, g) + 1
+                and k > 0
+                and _joinable(state, g, k)
+            ):
+                ready.append(g)
         if not ready:  # cannot happen: a missing piece is always shorter than what needs it
             raise RuntimeError(f"composition search: no join of {sorted(demand)} can be built")
         _extend_length(state, fc, tuple(ready), executor, solver, route, hi, deadline, busy)

@@ -288,7 +288,7 @@ def run(args) -> int:
             shown = (
                 fmt(a["value"])
                 if a["value"] is not None
-                else f"no value ({a['status']}: {a.get('reason') or _status_message(a['status'])})"
+                else f"no value ({a['status']}: {a.get('reason') or ''})"
             )
             print(f"{'vs ' + name:<12s} {shown}")
         print(
@@ -313,13 +313,3 @@ def _json(result) -> dict:
     out["certificate"] = None
     order = [*list(out)[:4], "units"]  # units after the value, as in ``rate``
     return {k: out[k] for k in [*order, *(k for k in out if k not in order)]}
-
-
-def _status_message(status: str) -> str:
-    """What a status means (:attr:`pepstep.solve.Status.message`), for an anchor without a reason."""
-    from pepstep.solve import Status
-
-    try:
-        return Status(status).message
-    except ValueError:
-        return status
