@@ -10,6 +10,10 @@ is that case's peak) under a wall-clock limit; a case over the limit is recorded
 ``timeout``. BLAS runs single-threaded (``OPENBLAS_NUM_THREADS=1``): on a shared 2-core
 machine the threaded BLAS was measured 2.5x (idle) to 20x (shared) slower on the Schur route.
 
+Schedules: ``silver``, ``constant`` (1.5) and ``composed`` (OBS-F, the best known f-gap schedule,
+exact value ``1 / (2 (2 S_N + 1))``; its steps reach 105 at N = 100; not in the default run:
+``--schedules composed --out results/bench_scale_composed.csv``).
+
 Solvers: ``auto``, ``schur``, ``clarabel``, ... (constraint generation, see
 :mod:`pepstep.generation`), ``full-scs``, ``full-clarabel`` (the dense PEP, all pairs,
 through :func:`pepstep.worst_case`) and ``pepit`` (PEPit with Clarabel, the speed peer; run
@@ -62,18 +66,30 @@ FIELDS = [
 ]
 
 
+def _schedule(schedule: str, n: int):
+    from pepstep import Schedule, constant, silver
+
+    if schedule == "composed":
+        from pepstep.optimize import composed_schedule
+
+        return Schedule(tuple(composed_schedule(n)[0]))
+    return silver(n) if schedule == "silver" else constant(1.5, n)
+
+
 def _exact(schedule: str, n: int) -> float:
     if schedule == "silver":
         return 1.0 / (4 * RHO ** math.log2(n + 1) - 2)
+    if schedule == "composed":  # OBS-F, 1 / (2 (2 S_N + 1)) (Grimmer, Shu & Wang 2024)
+        return 1.0 / (2.0 * (2.0 * sum(_schedule(schedule, n).steps) + 1.0))
     return 0.5 * max(1.0 / (2 * n * 1.5 + 1), 0.5 ** (2 * n))
 
 
 def case(solver: str, schedule: str, n: int) -> dict:
     """One case in this process; prints a JSON line."""
-    from pepstep import Problem, constant, silver
+    from pepstep import Problem
     from pepstep.generation import worst_case_generated
 
-    sched = silver(n) if schedule == "silver" else constant(1.5, n)
+    sched = _schedule(schedule, n)
     exact = _exact(schedule, n)
     start = time.perf_counter()
     if solver == "pepit":

@@ -47,7 +47,7 @@ import numpy as np
 from .classes import InitialCondition, Measure
 from .pep import Problem
 
-__all__ = ["LowerBound", "lower_bound"]
+__all__ = ["LowerBound", "lower_bound", "trajectory_gradients"]
 
 #: Grid sizes of the two families before refinement.
 _GRID_HUBER = 400
@@ -191,3 +191,38 @@ def lower_bound(problem: Problem) -> LowerBound | None:
     if hv >= qv:
         return LowerBound(hv, "huber", hp)
     return LowerBound(qv, "quadratic", qp)
+
+
+def trajectory_gradients(problem: Problem, lb: LowerBound) -> np.ndarray:
+    """``|grad f(x_k)|`` for ``k = 0..N`` along gradient descent on the function ``lb`` found
+    (normalized: ``L = 1``, ``x_0 - x* = 1``).
+
+    Examples
+    --------
+    >>> from pepstep import Problem, constant
+    >>> p = Problem(constant(1.0, 2))
+    >>> lb = lower_bound(p)
+    >>> [round(float(g / lb.parameter), 9) for g in trajectory_gradients(p, lb)]   # the linear part
+    [1.0, 1.0, 1.0]
+    """
+    steps = np.asarray(problem.schedule.steps, dtype=float)
+    mu = problem.function_class.mu / problem.function_class.L
+    if lb.family == "huber":
+        delta = lb.parameter
+
+        def grad(x):
+            return mu * x + (1.0 - mu) * np.clip(x, -delta, delta)
+
+    else:
+        c = lb.parameter
+
+        def grad(x):
+            return c * x
+
+    x, out = 1.0, np.empty(steps.size + 1)
+    for k in range(steps.size + 1):
+        g = grad(x)
+        out[k] = abs(g)
+        if k < steps.size:
+            x -= steps[k] * g
+    return out

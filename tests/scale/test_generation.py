@@ -94,6 +94,55 @@ def test_generated_strongly_convex_tiny_value_n50(h):
     assert_rel(res.value, max(abs(1 - 0.1 * h), abs(1 - h)) ** 100, RTOL_CLOSED_FORM, f"h={h}, N=50")
 
 
+def test_scaled_basis_is_a_congruence_of_the_basis():
+    """``_ScaledBasis`` (the Schur route's retry coordinates) against ``_Basis`` times
+    ``diag(sigma)``, recomputed here from the definitions, to rounding."""
+    from pepstep.generation import _Basis, _ScaledBasis
+
+    rng = np.random.default_rng(0)
+    steps, sigma = rng.uniform(0.5, 3.0, 6), rng.uniform(1e-3, 2.0, 8)
+    plain, scaled = _Basis(steps, True), _ScaledBasis(steps, True, sigma)
+    eye = np.eye(8)
+    np.testing.assert_allclose(scaled.X(eye), plain.X(eye) @ np.diag(sigma), atol=ATOL_ROUNDING)
+    np.testing.assert_allclose(scaled.E(eye), plain.E(eye) @ np.diag(sigma), atol=ATOL_ROUNDING)
+    R = rng.normal(size=(plain.P, 3))
+    np.testing.assert_allclose(scaled.Xt(R), scaled.X(eye).T @ R, atol=ATOL_ROUNDING)
+    np.testing.assert_allclose(scaled.Et(R), scaled.E(eye).T @ R, atol=ATOL_ROUNDING)
+    with pytest.raises(ValueError, match="positive"):
+        _ScaledBasis(steps, True, -sigma)
+
+
+def test_composed_n50_closes_in_the_gradient_scaled_basis(monkeypatch):
+    """OBS-F's composed schedule (N = 50): the Schur route's dual bound was 1.3e-6 and 3.0e-6 above
+    the explicit function's value at the two scales, and generation went on adding pairs; in the
+    basis scaled to the gradients it is 2e-7 above and the first round closes. The value is the
+    closed form 1 / (2 (2 S_N + 1)) (Grimmer, Shu & Wang 2024), to 1e-6."""
+    import pepstep.generation as gen
+    from pepstep.optimize import composed_schedule
+
+    scaled = []
+    solve = gen._solve_round
+
+    def spy(*args, sigma=None, **kwargs):
+        out = solve(*args, sigma=sigma, **kwargs)
+        if sigma is not None:
+            scaled.append(gen._meets_lower(out, gen.lower_bound(args[0])))
+        return out
+
+    monkeypatch.setattr(gen, "_solve_round", spy)
+    steps = composed_schedule(50)[0]
+    res = worst_case_generated(Problem(Schedule(tuple(steps))))
+    assert res.info.closed_by == "lower bound" and res.info.rounds == 1, res.info
+    assert scaled == [True]
+    assert_rel(res.value, 1.0 / (2.0 * (2.0 * sum(steps) + 1.0)), RTOL_CLOSED_FORM, "OBS-F N=50")
+    # the Gram matrix comes back in the plain basis (g_N is the last vector): the interpolation
+    # inequality of (x_N, x*) gives |g_N|^2 <= 2 (f(x_N) - f*); scaled coordinates would give
+    # |g_N|^2 / rms^2, about 1, against 2 f = 1.4e-3
+    wc = res.worst_case
+    g2, f_gap = wc.gram[-1, -1], wc.function_values[-1]
+    assert 0 < g2 <= 2 * f_gap * (1 + 1e-6), (g2, f_gap)
+
+
 @pytest.mark.parametrize(
     "schedule",
     [pytest.param(silver(63), marks=pytest.mark.slow), constant(1.5, 63)],

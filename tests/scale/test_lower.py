@@ -111,3 +111,31 @@ def test_without_sandwich_feasibility_decides():
     res = worst_case_generated(Problem(silver(15)), "clarabel", sandwich=False)
     assert res.info.closed_by == "feasibility" and res.info.max_violation <= res.info.tol
     assert math.isnan(res.info.lower_bound)
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        Problem(constant(1.5, 10)),
+        Problem(constant(1.5, 5), FunctionClass("strongly-convex", 1.0, 0.1), "dist"),
+        Problem(constant(1.0, 6), measure="gradnorm"),
+    ],
+    ids=["huber-fgap", "quadratic-strongly-convex-dist", "huber-gradnorm"],
+)
+def test_trajectory_gradients_recomputed(problem):
+    """The gradients along gradient descent on the function ``lower_bound`` found (the Schur
+    route's basis scaling), against the families' derivatives written out here."""
+    from pepstep.lower import trajectory_gradients
+
+    lb = lower_bound(problem)
+    p = lb.parameter
+    if lb.family == "huber":  # f = x^2 / 2 for |x| <= p, else p |x| - p^2 / 2 (mu = 0)
+        deriv = lambda x: x if abs(x) <= p else math.copysign(p, x)  # noqa: E731
+    else:  # f = c x^2 / 2
+        deriv = lambda x: p * x  # noqa: E731
+    x, expected = 1.0, []
+    for h in (*problem.schedule.steps, 0.0):
+        expected.append(abs(deriv(x)))
+        x -= h * deriv(x)
+    assert (lb.family == "quadratic") == (problem.function_class.mu > 0)  # both branches run
+    np.testing.assert_allclose(trajectory_gradients(problem, lb), expected, rtol=RTOL_FAMILY, atol=0)
