@@ -1144,16 +1144,15 @@ def worst_case_generated(
             # 1.5e-6 above the Huber bound at the guessed scale, 4e-8 to 6e-7 at scale 1); each
             # re-checked dual bound is valid, so other scales are tried before more pairs; then
             # the basis scaled to the explicit function's gradients (_ScaledBasis; measured on
-            # OBS-F at N = 64, 100, 127: 1.5e-6, 2.4e-6, 6.9e-6 above the bound, scaled 1.2e-7,
-            # 8.6e-7, 2.3e-7, and the round closes instead of growing to the full PEP); tiny
-            # values last: the scales between them and 1 (TINY_VALUE).
+            # OBS-F at N = 100 and 127: 2.4e-6 and 6.9e-6 above the bound, scaled 8.6e-7 and
+            # 2.3e-7, and the round closes instead of growing to the full PEP; where it does
+            # not, one solve more); tiny values last: the scales between them and 1 (TINY_VALUE).
             between = tuple(lower.value**e for e in (0.25, 0.5, 0.75)) if tiny else ()
             sigma = _gradient_scaling(problem, basis, lower)
-            far = {a: not np.isclose(a, scale, rtol=1e-3, atol=0.0) for a in (1.0, lower.value, *between)}
-            tries = [(a, None) for a in (1.0, lower.value) if far[a]]
+            tries = [(a, None) for a in (1.0, lower.value) if a != scale]
             if sigma is not None:
-                tries += [(scale, sigma)] + ([(lower.value, sigma)] if far[lower.value] else [])
-            tries += [(a, None) for a in between if far[a]]
+                tries.append((scale, sigma))
+            tries += [(a, None) for a in between if a != scale]
             for alt, sig in tries:
                 retry = _solve_round(
                     problem, pairs, basis, "schur", alt, options, deadline if rounds else None, sigma=sig
