@@ -929,7 +929,8 @@ def _gradient_scaling(problem: Problem, basis: _Basis, lower) -> np.ndarray | No
 
     if lower is None or not basis.has_min:
         return None
-    rms = float(np.sqrt(np.mean(trajectory_gradients(problem, lower) ** 2)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        rms = float(np.sqrt(np.mean(trajectory_gradients(problem, lower) ** 2)))
     if not (np.isfinite(rms) and rms > 0):
         return None
     sigma = np.ones(basis.d)

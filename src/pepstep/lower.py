@@ -220,9 +220,10 @@ def trajectory_gradients(problem: Problem, lb: LowerBound) -> np.ndarray:
             return c * x
 
     x, out = 1.0, np.empty(steps.size + 1)
-    for k in range(steps.size + 1):
-        g = grad(x)
-        out[k] = abs(g)
-        if k < steps.size:
-            x -= steps[k] * g
+    with np.errstate(over="ignore", invalid="ignore"):  # diverging steps: inf, then nan
+        for k in range(steps.size + 1):
+            g = grad(x)
+            out[k] = abs(g)
+            if k < steps.size:
+                x -= steps[k] * g
     return out
