@@ -380,7 +380,7 @@ class _Basis:
 
 class _ScaledBasis(_Basis):
     """:class:`_Basis` with its vectors scaled, ``e_i -> sigma_i e_i``: the Gram matrix in these
-    coordinates is ``G_i j / (sigma_i sigma_j)``, the same points and the same SDP up to a
+    coordinates is ``G_ij / (sigma_i sigma_j)``, the same points and the same SDP up to a
     diagonal congruence, but other rounding in the Schur route (:data:`RTOL_SANDWICH`'s retries).
 
     Long steps make the gradients far shorter than ``x_0 - x*`` (OBS-F at N = 100: ``|g_k|`` is

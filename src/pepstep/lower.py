@@ -97,11 +97,16 @@ def _measure(problem: Problem, xs: np.ndarray, grad, func) -> np.ndarray:
     return num / den
 
 
+def _huber_grad(x, mu: float, delta):
+    """The derivative of ``mu x^2 / 2 + (1 - mu) huber_delta(x)``."""
+    return mu * x + (1.0 - mu) * np.clip(x, -delta, delta)
+
+
 def _huber_ratio(problem: Problem, steps: np.ndarray, mu: float, delta: np.ndarray) -> np.ndarray:
     delta = np.atleast_1d(np.asarray(delta, dtype=float))
 
     def grad(x):
-        return mu * x + (1.0 - mu) * np.clip(x, -delta, delta)
+        return _huber_grad(x, mu, delta)
 
     def func(x):
         ax = np.abs(x)
@@ -207,18 +212,8 @@ def trajectory_gradients(problem: Problem, lb: LowerBound) -> np.ndarray:
     """
     steps = np.asarray(problem.schedule.steps, dtype=float)
     mu = problem.function_class.mu / problem.function_class.L
-    if lb.family == "huber":
-        delta = lb.parameter
-
-        def grad(x):
-            return mu * x + (1.0 - mu) * np.clip(x, -delta, delta)
-
-    else:
-        c = lb.parameter
-
-        def grad(x):
-            return c * x
-
+    p = lb.parameter
+    grad = (lambda x: _huber_grad(x, mu, p)) if lb.family == "huber" else (lambda x: p * x)
     x, out = 1.0, np.empty(steps.size + 1)
     with np.errstate(over="ignore", invalid="ignore"):  # diverging steps: inf, then nan
         for k in range(steps.size + 1):
