@@ -253,10 +253,9 @@ def main_classes(out_dir: Path, sizes=(5,), criteria=tuple(CRITERIA)) -> None:
             template = Problem(constant(1.5, n), fc, measure, init)
             with local_pool(WORKERS) as pool:
                 r = from_scratch(template, pool)
-            check, check_solver = recheck(Problem(r.schedule, fc, measure, init))
-            certified = (
-                "" if check.ok else certified_bound(Problem(r.schedule, fc, measure, init), name, out_dir)
-            )
+            found = Problem(r.schedule, fc, measure, init)
+            check, check_solver = recheck(found)
+            certified = "" if check.ok else certified_bound(found, name, out_dir)
             anchors = r.to_json()["anchors"]
             const = anchors["constant"]
             const_value, const_status = const["value"], const["status"]

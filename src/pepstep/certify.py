@@ -389,8 +389,9 @@ def certify(
         Pairs the certificate may use: all, or ``(k, k+1)``, ``(k+1, k)``, ``(*, k)``, ``(k, *)``.
     solver : str
         Backend for the float dual: ``auto`` (``schur`` from ``SCHUR_FROM`` steps on, else
-        ``clarabel``, and ``schur`` when Clarabel's solve fails), ``schur`` (pepstep's low-rank route; with the full support, on the
-        working set of constraint generation), or a cvxpy backend.
+        ``clarabel``, and ``schur`` when Clarabel's solve fails), ``schur`` (pepstep's
+        low-rank route; with the full support, on the working set of constraint generation),
+        or a cvxpy backend.
     max_denominator : int
         Bound on the denominators of irrational steps made rational.
 

@@ -61,7 +61,7 @@ from threadpoolctl import threadpool_limits
 
 from .classes import InitialCondition, Measure
 from .errors import InputError, SolverError
-from .lower import lower_bound
+from .lower import lower_bound, trajectory_gradients
 from .pep import STAR, Problem, build_pep, consecutive_pairs, horizon_pairs, pair_key, value_scale
 from .solve import (
     DENSE_MAX_ENTRIES,
@@ -925,8 +925,6 @@ def _gradient_scaling(problem: Problem, basis: _Basis, lower) -> np.ndarray | No
     """``sigma`` for :class:`_ScaledBasis`: ``x_0 - x*`` kept, every gradient vector scaled to the
     root mean square of the gradients of gradient descent on the explicit function ``lower``
     (:func:`pepstep.lower.trajectory_gradients`); ``None`` when they vanish (a flat quadratic)."""
-    from .lower import trajectory_gradients
-
     if lower is None or not basis.has_min:
         return None
     with np.errstate(over="ignore", invalid="ignore"):
