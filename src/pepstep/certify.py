@@ -102,6 +102,7 @@ __all__ = [
     "exact_lower_bound",
     "ChainBound",
     "chain_bound",
+    "chain_of_claims",
 ]
 
 #: Irrational steps (silver) are rounded to rationals with at most this denominator; the
@@ -790,38 +791,65 @@ def chain_bound(certificates) -> ChainBound:
     (4, True)
     """
     certificates = list(certificates)
-    if not certificates:
-        raise InputError("chain_bound needs at least one certificate. Got none.")
-    first = certificates[0]
-    rate, pieces, steps = Fraction(1), [], []
+    claims = []
     for k, cert in enumerate(certificates):
-        where = f"piece {k + 1} of {len(certificates)}"
-        if (cert.function_class, cert.L, cert.mu) != (first.function_class, first.L, first.mu):
-            raise InputError(
-                f"The pieces must share the class, L and mu; {where} is {cert.function_class} with "
-                f"L={cert.L}, mu={cert.mu}, the first {first.function_class} with L={first.L}, mu={first.mu}."
-            )
-        if cert.function_class == "nonconvex":
-            raise InputError(f"Chaining needs a class with a minimizer; {where} is nonconvex.")
-        if cert.init != "dist":
-            raise InputError(f"Each piece must start from |x_0 - x*| <= R; {where} has init={cert.init!r}.")
-        if k < len(certificates) - 1 and cert.measure != "dist":
-            raise InputError(
-                f"Every piece but the last must bound |x_N - x*|^2; {where} has measure={cert.measure!r}."
-            )
         report = verify(cert)
         if not report.valid:
-            raise InputError(f"The verifier rejects {where}: {report.message}")
-        r = Fraction(cert.rate) / (Fraction(cert.R) ** 2)
+            raise InputError(f"The verifier rejects piece {k + 1} of {len(certificates)}: {report.message}")
+        claims.append(
+            {
+                "class": cert.function_class,
+                "L": cert.L,
+                "mu": cert.mu,
+                "measure": cert.measure,
+                "init": cert.init,
+                "R": cert.R,
+                "rate": cert.rate,
+                "steps": cert.steps,
+            }
+        )
+    return chain_of_claims(claims)
+
+
+def chain_of_claims(claims) -> ChainBound:
+    """:func:`chain_bound` from the claims of pieces the kernel has accepted already (the keys of
+    its ``claim`` record: ``class``, ``L``, ``mu``, ``measure``, ``init``, ``R``, ``rate``,
+    ``steps``; numbers as Fractions or ``"p/q"`` strings). ``pepstep verify --chain`` runs the
+    kernel on each file in its own process and chains the claims here."""
+    claims = list(claims)
+    if not claims:
+        raise InputError("A chain needs at least one certificate. Got none.")
+    first = claims[0]
+    rate, pieces, steps = Fraction(1), [], []
+    for k, c in enumerate(claims):
+        where = f"piece {k + 1} of {len(claims)}"
+        if (c["class"], Fraction(c["L"]), Fraction(c["mu"])) != (
+            first["class"],
+            Fraction(first["L"]),
+            Fraction(first["mu"]),
+        ):
+            raise InputError(
+                f"The pieces must share the class, L and mu; {where} is {c['class']} with L={c['L']}, "
+                f"mu={c['mu']}, the first {first['class']} with L={first['L']}, mu={first['mu']}."
+            )
+        if c["class"] == "nonconvex":
+            raise InputError(f"Chaining needs a class with a minimizer; {where} is nonconvex.")
+        if c["init"] != "dist":
+            raise InputError(f"Each piece must start from |x_0 - x*| <= R; {where} has init={c['init']!r}.")
+        if k < len(claims) - 1 and c["measure"] != "dist":
+            raise InputError(
+                f"Every piece but the last must bound |x_N - x*|^2; {where} has measure={c['measure']!r}."
+            )
+        r = Fraction(c["rate"]) / Fraction(c["R"]) ** 2
         pieces.append(r)
         rate *= r
-        steps.extend(cert.steps)
-    R = Fraction(first.R)
+        steps.extend(Fraction(h) for h in c["steps"])
+    R = Fraction(first["R"])
     return ChainBound(
-        first.function_class,
-        Fraction(first.L),
-        Fraction(first.mu),
-        certificates[-1].measure,
+        first["class"],
+        Fraction(first["L"]),
+        Fraction(first["mu"]),
+        claims[-1]["measure"],
         R,
         tuple(steps),
         rate * R * R,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from scipy.optimize import brentq
 
-from pepstep import FunctionClass, Problem, Schedule, constant
+from pepstep import FunctionClass, Problem, Schedule, cli, constant
 from pepstep.certify import certify, chain_bound, load_certificate
 from pepstep.errors import InputError
 from pepstep.lower import lower_bound
@@ -122,3 +122,28 @@ def test_auto_certifies_when_no_dense_rounding_verifies():
     cert = certify(problem)
     value = float(_table_row("strongly-convex-dist", 25)["recheck_full_pep"])  # independent solve
     assert value * (1 - 1e-6) <= float(cert.rate) <= value * (1 + 1e-6)
+
+
+def test_cli_verify_chain(tmp_path, capsys):
+    dist = str(RESULTS / "optimized_strongly-convex-dist_n25_certificate.json")
+    fgap = str(RESULTS / "optimized_strongly-convex-fgap_n25_certificate.json")
+    assert cli.main(["verify", "--chain", dist, fgap, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["valid"] and out["num_steps"] == 50 and out["measure"] == "fgap"
+    assert F(out["rate"]) == _file_rate("strongly-convex-dist") * _file_rate("strongly-convex-fgap")
+    # several files without --chain, pieces in the wrong order, --proof with --chain: exit 2
+    assert cli.main(["verify", dist, fgap]) == 2
+    assert cli.main(["verify", "--chain", fgap, dist]) == 2
+    assert cli.main(["verify", "--chain", dist, fgap, "--proof", str(tmp_path / "p.md")]) == 2
+    assert not (tmp_path / "p.md").exists()
+    # a cyclic certificate is not a piece
+    assert cli.main(["verify", "--chain", dist, str(RESULTS / "search_t127_certificate.json")]) == 2
+    # a forged piece (rate and tau lowered by a tenth): the kernel rejects it, exit 1
+    forged = json.loads(Path(dist).read_text())
+    for key in ("rate", "tau"):
+        forged[key] = str(F(forged[key]) * F(9, 10))
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(forged))
+    capsys.readouterr()
+    assert cli.main(["verify", "--chain", str(path), fgap]) == 1
+    assert "invalid chain" in capsys.readouterr().err

@@ -14,7 +14,7 @@ import sys
 
 from .. import kernel
 from .._io import check_output_path, write_atomic
-from ..errors import CertificateFormatError
+from ..errors import CertificateFormatError, InputError
 from .common import dump_json
 
 _LIMITS_TEXT = (
@@ -38,7 +38,13 @@ def register(sub) -> None:
         description="Check a certificate written by pepstep certify (worst-case or --cyclic) in exact "
         "rational arithmetic, trusting nothing in it. " + _LIMITS_TEXT,
     )
-    p.add_argument("file", help="certificate written by pepstep certify")
+    p.add_argument("file", nargs="+", help="certificate written by pepstep certify (several with --chain)")
+    p.add_argument(
+        "--chain",
+        action="store_true",
+        help="the files certify consecutive pieces of one schedule (each but the last |x_N - x*|^2 "
+        "from |x_0 - x*|, one class): check each, then print the bound they prove for the whole",
+    )
     p.add_argument("--proof", default=None, help="also write a human-readable proof (Markdown) here")
     p.add_argument(
         "--json", action="store_true", help="print one JSON object: the verdict and what was proved"
@@ -62,6 +68,16 @@ def _run_kernel(path: str) -> dict:
 
 
 def run(args) -> int:
+    if len(args.file) > 1 and not args.chain:
+        raise InputError(
+            f"Got {len(args.file)} files; pass --chain to check them as pieces of one schedule, "
+            "or verify one file at a time."
+        )
+    if args.chain:
+        if args.proof:
+            raise InputError("--proof writes the proof of one certificate; it does not combine with --chain.")
+        return _run_chain(args)
+    args.file = args.file[0]
     if args.proof:
         check_output_path(args.proof, "--proof")
     out = _run_kernel(args.file)
@@ -88,3 +104,67 @@ def run(args) -> int:
     else:
         print(out["message"], file=sys.stdout if out["valid"] else sys.stderr)
     return 0 if out["valid"] else 1
+
+
+_MEASURE_TEXT = {
+    "dist": "|x_N - x*|^2",
+    "fgap": "f(x_N) - f*",
+    "gradnorm": "|grad f(x_N)|^2",
+}
+
+
+def _run_chain(args) -> int:
+    """``--chain``: every file through the kernel (its own process, the work limit each), then the
+    chain of their claims (:func:`pepstep.certify.chain_of_claims`)."""
+    from fractions import Fraction
+
+    from ..certify import chain_of_claims
+
+    claims = []
+    for path in args.file:
+        out = _run_kernel(path)
+        if "malformed" in out:
+            raise CertificateFormatError(out["malformed"])
+        if out["claim"]["kind"] != kernel.KIND_RATE:
+            raise CertificateFormatError(f"{path!r} is a cyclic certificate; a chain takes worst-case ones.")
+        if not out["valid"]:
+            message = f"invalid chain: {path!r}: {out['message']}"
+            if args.json:
+                dump_json(
+                    {"valid": False, "failed_check": out["failed_check"], "file": path, "message": message}
+                )
+            else:
+                print(message, file=sys.stderr)
+            return 1
+        claims.append(out["claim"])
+    bound = chain_of_claims(claims)
+    what = _MEASURE_TEXT.get(bound.measure, bound.measure).replace("N", str(bound.num_steps))
+    rate = bound.rate
+    text = f"{rate.numerator}/{rate.denominator}" if rate.denominator != 1 else str(rate.numerator)
+    message = (
+        f"valid chain of {len(claims)} certificates, {bound.num_steps} steps: {what} <= {text} "
+        f"(about {float(rate):.10g}) for |x_0 - x*| <= {bound.R}, every {bound.function_class} function "
+        f"with L = {bound.L}" + (f", mu = {bound.mu}" if bound.mu else "")
+    )
+    if args.json:
+        dump_json(
+            {
+                "valid": True,
+                "failed_check": None,
+                "message": message,
+                "kind": "chain",
+                "class": bound.function_class,
+                "L": str(bound.L),
+                "mu": str(bound.mu),
+                "measure": bound.measure,
+                "init": "dist",
+                "R": str(bound.R),
+                "num_steps": bound.num_steps,
+                "steps": [str(h) for h in bound.steps],
+                "rate": text,
+                "piece_rates": [str(Fraction(r)) for r in bound.piece_rates],
+            }
+        )
+    else:
+        print(message)
+    return 0
