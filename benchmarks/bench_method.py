@@ -16,7 +16,11 @@ Writes two CSV files into ``out_dir``:
     (after a warm-up, so the routes' imports are not counted), and auto's ratio to the
     faster of the other two. The target is at most 1.2.
 
-Usage: ``python benchmarks/bench_method.py [out_dir]`` or through ``benchmarks/run.py``.
+``bench_method_n127.csv`` (``--n127``, not in ``make bench``: the dense solves take minutes)
+    Perturbed silver and random steps at N = 127: ``auto`` under a time limit against the dense
+    full PEP, seconds, statuses, values and their relative difference (:func:`n127_rows`).
+
+Usage: ``python benchmarks/bench_method.py [out_dir] [--n127]`` or through ``benchmarks/run.py``.
 """
 
 from __future__ import annotations
@@ -139,6 +143,50 @@ def method_rows() -> list[dict]:
     return rows
 
 
+#: ``--n127``: the high-rank cases of N = 127, auto under this time limit (seconds) against
+#: the dense solve (all 16,512 pairs by Clarabel, no limit).
+N127_LIMIT = 300.0
+
+
+def n127_rows() -> list[dict]:
+    """``bench_method_n127.csv``: perturbed silver and random steps at N = 127, ``auto`` under
+    :data:`N127_LIMIT` against ``method="full"``, in one process (BLAS single-threaded; Clarabel's
+    own threads as it sets them), the values compared where both are exact."""
+    from threadpoolctl import threadpool_limits
+
+    from pepstep import Problem, worst_case
+
+    rows = []
+    worst_case(Problem(schedules(20)["silver"]), method="generate")  # the routes' imports
+    for name in ("random [0.5, 2.5]", "perturbed silver"):
+        problem = Problem(schedules(127)[name])
+        out = {}
+        for method, limit in (("auto", N127_LIMIT), ("full", None)):
+            with threadpool_limits(limits=1):
+                start = time.perf_counter()
+                wc = worst_case(problem, method=method, throw=False, time_limit=limit)
+                out[method] = (time.perf_counter() - start, wc)
+        (t_auto, auto), (t_full, full) = out["auto"], out["full"]
+        row = {
+            "N": 127,
+            "schedule": name,
+            "auto_seconds": round(t_auto, 1),
+            "auto_status": auto.status.value,
+            "auto_value": f"{auto.value:.10g}" if auto.ok else "",
+            "auto_bounds": (f"[{auto.bounds[0]:.6g}, {auto.bounds[1]:.6g}]" if auto.bounds else ""),
+            "full_seconds": round(t_full, 1),
+            "full_status": full.status.value,
+            "full_value": f"{full.value:.10g}" if full.ok else "",
+            "auto_relerr_vs_full": (
+                f"{abs(auto.value - full.value) / full.value:.1e}" if auto.ok and full.ok else ""
+            ),
+            "full_over_auto": round(t_full / t_auto, 2),
+        }
+        rows.append(row)
+        print("  ", row, flush=True)
+    return rows
+
+
 def main(out_dir: Path) -> None:
     out_dir = Path(out_dir)
     write_csv(out_dir / "bench_process.csv", process_rows())
@@ -146,4 +194,9 @@ def main(out_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "results"))
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    out = Path(args[0] if args else "results")
+    if "--n127" in sys.argv:
+        write_csv(out / "bench_method_n127.csv", n127_rows())
+    else:
+        main(out)

@@ -380,6 +380,16 @@ def problem_brief(problem: Problem) -> str:
     return f"{head} {problem.measure.value} from {problem.init.value}{tail}"
 
 
+#: :func:`solve_full` retries (other settings, scales, interfaces: up to seven more solves) only
+#: after a first solve shorter than this many seconds. Past it each retry costs about as much
+#: again, and QDLDL's single-threaded one more (measured: perturbed silver at N = 127, all 16,512
+#: pairs, Clarabel: the first two solves did not pass the re-check, and 24 minutes after the first
+#: began the third was still in QDLDL's factorization); the answer then comes after one solve, and
+#: ``method="auto"`` bounds the value by its dual when that holds. The full PEP takes about 15 s
+#: at N = 63 and 70 s at N = 80 (:func:`pepstep.compute.full_seconds`), so those keep their retries.
+RETRY_BELOW_SECONDS = 120.0
+
+
 def solve_full(
     problem: Problem,
     solver: str = "clarabel",
@@ -399,7 +409,8 @@ def solve_full(
     ``time.perf_counter()`` time; Clarabel and SCS) each solve gets the time that remains and
     no retry starts after it; a solve it stops has status ``failed`` and ``residuals``
     ``{"stopped": "time limit"}``. With ``retry=False`` only the first solve runs (a caller with
-    another route to try, such as the optimizer's inner evaluations).
+    another route to try, such as the optimizer's inner evaluations), and also when the first
+    solve took longer than :data:`RETRY_BELOW_SECONDS`: each retry would cost as much again.
 
     Examples
     --------
@@ -428,10 +439,13 @@ def solve_full(
     def out_of_time() -> bool:
         return deadline is not None and time.perf_counter() >= deadline
 
+    allow_retry = retry
+
     def no_retry() -> bool:
-        return not retry or out_of_time()
+        return not allow_retry or out_of_time() or first_seconds > RETRY_BELOW_SECONDS
 
     result = solve()
+    first_seconds = time.perf_counter() - start
     for extra in get_backend(solver).retry_options:
         if result["status"] is Status.OPTIMAL or no_retry():
             break
