@@ -3,7 +3,10 @@
 The verdict is the verifier kernel's (:mod:`pepstep.kernel`), run as its own process under a CPU
 and memory limit. Exit status: 0 and ``valid: ...`` when every check holds; 1 naming the first
 failed check; 2 for a file that is unreadable, malformed, outside the kernel's limits, or that
-needs more than its work limit.
+needs more than its work limit. With ``--chain`` the files are certificates of consecutive pieces
+of one schedule: each is checked the same way, then the bound they prove for the whole is printed
+(:func:`pepstep.certify.chain_of_claims`); a piece that does not hold gives exit 1, pieces that do
+not chain exit 2.
 """
 
 from __future__ import annotations
