@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import json
 import math
+import sys
 from fractions import Fraction as F
 from pathlib import Path
 
@@ -147,3 +148,23 @@ def test_cli_verify_chain(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["verify", "--chain", str(path), fgap]) == 1
     assert "invalid chain" in capsys.readouterr().err
+
+
+def test_chain_text_of_any_size():
+    # two pieces with 4,000-digit integers (the kernel's limit per integer) multiply past Python's
+    # default limit on printing integers (4,300 digits); the exact text is still printed
+    from pepstep.commands.verify import about, exact_text
+
+    q = F(3**8000, 7**4500)  # 3,817 and 3,803 digits
+    text = exact_text(q * q)
+    num, den = text.split("/")
+    assert len(num) == 7634 and len(den) == 7606
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)  # to read the text back here
+    try:
+        assert F(int(num), int(den)) == q * q
+    finally:
+        sys.set_int_max_str_digits(limit)
+    assert sys.get_int_max_str_digits() == limit  # exact_text restored it too
+    assert about(F(10**400)) == "more than 1e308"
+    assert about(F(1, 3)) == "0.3333333333"

@@ -119,8 +119,6 @@ _MEASURE_TEXT = {
 def _run_chain(args) -> int:
     """``--chain``: every file through the kernel (its own process, the work limit each), then the
     chain of their claims (:func:`pepstep.certify.chain_of_claims`)."""
-    from fractions import Fraction
-
     from ..certify import chain_of_claims
 
     claims = []
@@ -142,11 +140,10 @@ def _run_chain(args) -> int:
         claims.append(out["claim"])
     bound = chain_of_claims(claims)
     what = _MEASURE_TEXT.get(bound.measure, bound.measure).replace("N", str(bound.num_steps))
-    rate = bound.rate
-    text = f"{rate.numerator}/{rate.denominator}" if rate.denominator != 1 else str(rate.numerator)
+    text = exact_text(bound.rate)
     message = (
         f"valid chain of {len(claims)} certificates, {bound.num_steps} steps: {what} <= {text} "
-        f"(about {float(rate):.10g}) for |x_0 - x*| <= {bound.R}, every {bound.function_class} function "
+        f"(about {about(bound.rate)}) for |x_0 - x*| <= {bound.R}, every {bound.function_class} function "
         f"with L = {bound.L}" + (f", mu = {bound.mu}" if bound.mu else "")
     )
     if args.json:
@@ -165,9 +162,29 @@ def _run_chain(args) -> int:
                 "num_steps": bound.num_steps,
                 "steps": [str(h) for h in bound.steps],
                 "rate": text,
-                "piece_rates": [str(Fraction(r)) for r in bound.piece_rates],
+                "piece_rates": [exact_text(r) for r in bound.piece_rates],
             }
         )
     else:
         print(message)
     return 0
+
+
+def exact_text(q) -> str:
+    """``"p/q"`` (or ``"p"``) for a Fraction of any size: a chain multiplies the pieces' rates, whose
+    integers the kernel bounds at 4,000 digits each, past Python's default limit on integer
+    printing (4,300 digits), which is lifted here for this conversion only."""
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        return f"{q.numerator}/{q.denominator}" if q.denominator != 1 else str(q.numerator)
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
+def about(q) -> str:
+    """``q`` to 10 significant digits, or ``"more than 1e308"`` beyond the float range."""
+    try:
+        return f"{float(q):.10g}"
+    except OverflowError:
+        return "more than 1e308"
