@@ -151,8 +151,8 @@ AUTO_FULL_FRACTION = 0.1
 #: finish in 10 minutes with SCS and takes 8 s with Clarabel. Only schedules whose worst case is
 #: far from one-dimensional get here (constant, silver and OBS-F close at the explicit bound in
 #: their first rounds), and at N = 127 SCS gives them nothing in 10 minutes (perturbed silver),
-#: while Clarabel's dense solve ends in 7 to 13 minutes (one cycle of Grimmer's t = 127 pattern:
-#: 432 s, its dual bound re-checked to 3e-9; perturbed silver 766 s; random steps 167 s).
+#: while Clarabel's dense solve ends in 2.5 to 7.5 minutes (random steps 146 s; one cycle of
+#: Grimmer's t = 127 pattern 432 s, its dual bound re-checked to 3e-9; perturbed silver 449 s).
 #: Clarabel's dense PSD block of order d(d+1)/2 (4 GB of memory at N = 127) rules it out beyond.
 AUTO_FULL_SCS_FROM = 150
 
