@@ -381,6 +381,11 @@ class _Basis:
         XUX, XUE, EUE = self.inner_products(U)
         return np.block([[XUX, XUE], [XUE.T, EUE]])
 
+    def congruence(self) -> np.ndarray | None:
+        """``sigma`` such that a Gram matrix in these coordinates is ``G / (sigma sigma^T)`` of the
+        unscaled basis's, and a Gram-part objective ``C`` is ``C sigma sigma^T``; None here."""
+        return None
+
 
 class _ScaledBasis(_Basis):
     """:class:`_Basis` with its vectors scaled, ``e_i -> sigma_i e_i``: the Gram matrix in these
@@ -409,6 +414,9 @@ class _ScaledBasis(_Basis):
 
     def Et(self, M: np.ndarray) -> np.ndarray:
         return self.sigma[:, None] * super().Et(M)
+
+    def congruence(self) -> np.ndarray:
+        return self.sigma
 
 
 def interpolation_violations(problem: Problem, gram: np.ndarray, function_values: np.ndarray) -> np.ndarray:
@@ -758,7 +766,7 @@ class _SchurSDP(_LowRankSDP):
         self.f_rows = np.arange(num_f) if fc.has_minimizer else np.arange(1, num_f)
         keep = np.concatenate([self.f_rows, np.arange(num_f, p)])
         C = dense_row(data0.obj_G).reshape(d, d)
-        sigma = getattr(b, "sigma", None)
+        sigma = b.congruence()
         if sigma is not None:
             C = C * np.outer(sigma, sigma)  # the objective in the scaled coordinates
         C = 0.5 * (C + C.T) / scale + shift / scale * np.eye(d)

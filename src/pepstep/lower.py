@@ -102,6 +102,15 @@ def _huber_grad(x, mu: float, delta):
     return mu * x + (1.0 - mu) * np.clip(x, -delta, delta)
 
 
+def _iterates(steps: np.ndarray, grad, width: int) -> np.ndarray:
+    """Gradient descent from ``x_0 = 1`` on ``width`` one-dimensional functions at once: (N+1, width)."""
+    xs = np.empty((steps.size + 1, width))
+    xs[0] = 1.0
+    for k, h in enumerate(steps):
+        xs[k + 1] = xs[k] - h * grad(xs[k])
+    return xs
+
+
 def _huber_ratio(problem: Problem, steps: np.ndarray, mu: float, delta: np.ndarray) -> np.ndarray:
     delta = np.atleast_1d(np.asarray(delta, dtype=float))
 
@@ -113,10 +122,7 @@ def _huber_ratio(problem: Problem, steps: np.ndarray, mu: float, delta: np.ndarr
         hub = np.where(ax <= delta, 0.5 * x * x, delta * ax - 0.5 * delta * delta)
         return 0.5 * mu * x * x + (1.0 - mu) * hub
 
-    xs = np.empty((steps.size + 1, delta.size))
-    xs[0] = 1.0
-    for k, h in enumerate(steps):
-        xs[k + 1] = xs[k] - h * grad(xs[k])
+    xs = _iterates(steps, grad, delta.size)
     with np.errstate(over="ignore", invalid="ignore"):
         r = _measure(problem, xs, grad, func)
     return np.where(np.isfinite(r), r, -np.inf)
@@ -214,11 +220,5 @@ def trajectory_gradients(problem: Problem, lb: LowerBound) -> np.ndarray:
     mu = problem.function_class.mu / problem.function_class.L
     p = lb.parameter
     grad = (lambda x: _huber_grad(x, mu, p)) if lb.family == "huber" else (lambda x: p * x)
-    x, out = 1.0, np.empty(steps.size + 1)
     with np.errstate(over="ignore", invalid="ignore"):  # diverging steps: inf, then nan
-        for k in range(steps.size + 1):
-            g = grad(x)
-            out[k] = abs(g)
-            if k < steps.size:
-                x -= steps[k] * g
-    return out
+        return np.abs(grad(_iterates(steps, grad, 1)[:, 0]))

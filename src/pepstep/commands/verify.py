@@ -109,13 +109,6 @@ def run(args) -> int:
     return 0 if out["valid"] else 1
 
 
-_MEASURE_TEXT = {
-    "dist": "|x_N - x*|^2",
-    "fgap": "f(x_N) - f*",
-    "gradnorm": "|grad f(x_N)|^2",
-}
-
-
 def _run_chain(args) -> int:
     """``--chain``: every file through the kernel (its own process, the work limit each), then the
     chain of their claims (:func:`pepstep.certify.chain_of_claims`)."""
@@ -139,11 +132,11 @@ def _run_chain(args) -> int:
             return 1
         claims.append(out["claim"])
     bound = chain_of_claims(claims)
-    what = _MEASURE_TEXT.get(bound.measure, bound.measure).replace("N", str(bound.num_steps))
+    what = kernel._MEASURES[bound.measure].replace("N", str(bound.num_steps))
     text = exact_text(bound.rate)
     message = (
-        f"valid chain of {len(claims)} certificates, {bound.num_steps} steps: {what} <= {text} "
-        f"(about {about(bound.rate)}) for |x_0 - x*| <= {bound.R}, every {bound.function_class} function "
+        f"valid chain of {len(claims)} certificates, {bound.num_steps} steps: {what} <= "
+        f"{kernel._show(bound.rate)} (about {kernel.approx(bound.rate)}) for |x_0 - x*| <= {bound.R}, every {bound.function_class} function "
         f"with L = {bound.L}" + (f", mu = {bound.mu}" if bound.mu else "")
     )
     if args.json:
@@ -171,20 +164,13 @@ def _run_chain(args) -> int:
 
 
 def exact_text(q) -> str:
-    """``"p/q"`` (or ``"p"``) for a Fraction of any size: a chain multiplies the pieces' rates, whose
-    integers the kernel bounds at 4,000 digits each, past Python's default limit on integer
-    printing (4,300 digits), which is lifted here for this conversion only."""
+    """``"p/q"`` (or ``"p"``) for a Fraction of any size, for ``--json``: a chain multiplies the
+    pieces' rates, whose integers the kernel bounds at 4,000 digits each, past Python's default
+    limit on integer printing (4,300 digits), which is lifted here for this conversion only. The
+    one-line message shows long fractions as decimals (the kernel's ``_show``)."""
     limit = sys.get_int_max_str_digits()
     sys.set_int_max_str_digits(0)
     try:
         return f"{q.numerator}/{q.denominator}" if q.denominator != 1 else str(q.numerator)
     finally:
         sys.set_int_max_str_digits(limit)
-
-
-def about(q) -> str:
-    """``q`` to 10 significant digits, or ``"more than 1e308"`` beyond the float range."""
-    try:
-        return f"{float(q):.10g}"
-    except OverflowError:
-        return "more than 1e308"
