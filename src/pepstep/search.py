@@ -42,6 +42,8 @@ level 2 from 4.48 to 3.43 (and re-fitting the others) gives 6.189.
 t = 255 (the knee of the doubled t = 127 pattern, no moves; 21 SDPs of about 1.5 minutes each on
 two workers, 16 minutes) reaches 6.757 by the float criterion (``problems/patterns/search_t255.json``);
 its exact certification did not finish in 20 minutes (exact LDL^T of order 256).
+From ``t = LARGE_SEARCH_FROM`` (511) on a check costs six to nine minutes, and the knee's section
+search is coarse (two points a round, stopped at 10% relative width).
 
 Feasibility is :func:`pepstep.cyclic.check_pattern` (Grimmer's criterion, Definition 2.1). Every
 candidate is an independent SDP submitted to a ``concurrent.futures``-style executor (a local
@@ -106,6 +108,14 @@ KNEE_LONG_STEPS = MOVE_STEPS[:2]
 #: No knee moves from this length on: a check costs about a minute at t = 255 (wide support, about
 #: 3,000 multipliers), so the knee of the doubled pattern alone is searched.
 KNEE_MOVES_BELOW = 255
+#: From this length on a check costs about ten minutes (t = 511, wide support, about 6,000
+#: multipliers), so the knee's section search takes ``LARGE_SECTION_POINTS`` points per round and
+#: stops at the relative width ``LARGE_SECTION_TOL``: any straightforward knee gives a longer
+#: pattern (the sum is ``4 (I + knee) + 2 - slack`` with ``I`` fixed by the lower levels), and
+#: the last 10% of the knee moves the average by about 1% of it.
+LARGE_SEARCH_FROM = 511
+LARGE_SECTION_POINTS = 2
+LARGE_SECTION_TOL = 0.1
 
 
 @dataclass(frozen=True)
@@ -241,27 +251,27 @@ def _map(executor, patterns, counter):
     return [f.result() for f in futures]
 
 
-def _largest(build, brackets, executor, counter, geometric=False):
+def _largest(build, brackets, executor, counter, geometric=False, points=SECTION_POINTS, tol=SECTION_TOL):
     """Largest ``p`` in each bracket ``[lo, hi]`` with ``build(n, p)`` straightforward (``nan`` if
     even ``lo`` fails), assuming feasibility is monotone (feasible below a threshold).
 
-    A parallel section search: ``SECTION_POINTS`` points per bracket and round (evenly spaced, or
+    A parallel section search: ``points`` points per bracket and round (evenly spaced, or
     geometrically when ``geometric``), all brackets in lockstep, until the relative width is below
-    ``SECTION_TOL``.
+    ``tol``.
     """
     brackets = [[lo, hi, False] for lo, hi in brackets]
     ok = _map(executor, [build(n, b[0]) for n, b in enumerate(brackets)], counter)
     for b, o in zip(brackets, ok):
         b[2] = o
     while True:
-        active = [n for n, b in enumerate(brackets) if b[2] and (b[1] - b[0]) > SECTION_TOL * b[0]]
+        active = [n for n, b in enumerate(brackets) if b[2] and (b[1] - b[0]) > tol * b[0]]
         if not active:
             break
         jobs = []
         for n in active:
             a, c, _ = brackets[n]
-            for q in range(1, SECTION_POINTS + 1):
-                f = q / (SECTION_POINTS + 1)
+            for q in range(1, points + 1):
+                f = q / (points + 1)
                 jobs.append((n, a * (c / a) ** f if geometric else a + (c - a) * f))
         res = _map(executor, [build(n, p) for n, p in jobs], counter)
         by: dict = {}
@@ -326,8 +336,15 @@ def _knee(lowers, tops, executor, counter):
     top inner level (level ``k-2``, searched in ``tops[n]`` geometrically) whose :func:`corner`
     pattern is straightforward. Returns ``[(sum, levels)]`` (``(-inf, None)`` when none is).
     """
+    large = lowers and 2 ** (len(lowers[0]) + 2) - 1 >= LARGE_SEARCH_FROM
+    section = dict(points=LARGE_SECTION_POINTS, tol=LARGE_SECTION_TOL) if large else {}
     found = _largest(
-        lambda n, p: levels_to_steps(corner(list(lowers[n]) + [p])), tops, executor, counter, geometric=True
+        lambda n, p: levels_to_steps(corner(list(lowers[n]) + [p])),
+        tops,
+        executor,
+        counter,
+        geometric=True,
+        **section,
     )
     out = []
     for lower, top in zip(lowers, found):
@@ -601,17 +618,24 @@ def refine_pattern(steps, tie: str = "palindrome", executor=None, *, passes: int
 BACKOFF = (0.0, 1e-4, 1e-3, 3e-3, 1e-2)
 
 
-def certified_backoff(steps):
+def certified_backoff(steps, executor=None, *, width: int = 2):
     """``(steps, certificate)``: ``steps`` scaled down by the first factor of ``BACKOFF`` that
     certifies exactly (:func:`pepstep.cyclic.certify_pattern`), or ``(steps, None)``.
 
     A pattern found by the float criterion at the edge of the straightforward set (as
     :func:`refine_pattern` finds them) may fail the exact certificate by a hair; a uniformly
-    shorter pattern usually passes.
+    shorter pattern usually passes. With an ``executor`` the shortenings are certified ``width``
+    at a time (each is minutes from t = 255 on); the answer is still the first in ``BACKOFF``'s
+    order that certifies.
     """
-    for eps in BACKOFF:
-        h = tuple(float(x) * (1.0 - eps) for x in steps)
-        cert = certify_pattern(h)
-        if cert.valid:
-            return h, cert
+    trials = [tuple(float(x) * (1.0 - eps) for x in steps) for eps in BACKOFF]
+    for lo in range(0, len(trials), 1 if executor is None else width):
+        wave = trials[lo : lo + (1 if executor is None else width)]
+        if executor is None:
+            certs = [certify_pattern(h) for h in wave]
+        else:
+            certs = [f.result() for f in [executor.submit(certify_pattern, h) for h in wave]]
+        for h, cert in zip(wave, certs):
+            if cert.valid:
+                return h, cert
     return tuple(steps), None

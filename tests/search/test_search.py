@@ -167,3 +167,47 @@ def test_searched_t127_pattern_certifies_from_scratch():
     cert = certify_pattern(steps)
     assert cert.valid is True
     assert float(cert.average) >= 0.99 * GRIMMER_T127_SUM / 127
+
+
+def test_coarse_section_of_long_patterns_is_feasible_and_within_its_width():
+    """The knee's section search from ``LARGE_SEARCH_FROM`` on (2 points a round, 10% width) on a
+    case with a known answer: the middle of ``[1.5, m, 1.5]`` (Grimmer's 4.9, Table 1)."""
+    from pepstep.search import LARGE_SECTION_POINTS, LARGE_SECTION_TOL, _Counter, _largest, max_middle
+
+    fine = max_middle([[1.5]], lo=0.5, hi=10.0)[0]
+    assert abs(fine - GRIMMER_T3_MIDDLE) <= TOL_T3
+    counter = _Counter()
+    coarse = _largest(
+        lambda n, p: levels_to_steps([1.5, p]),
+        [(0.5, 10.0)],
+        None,
+        counter,
+        geometric=True,
+        points=LARGE_SECTION_POINTS,
+        tol=LARGE_SECTION_TOL,
+    )[0]
+    # feasibility is monotone along the bracket, so the coarse answer is at most the fine one
+    # and, with a final bracket of relative width <= 10%, within 10% of it (up to the fine width)
+    assert fine / (1 + LARGE_SECTION_TOL) <= coarse <= fine * (1 + 2e-3)
+    assert check_pattern(levels_to_steps([1.5, coarse])).straightforward
+    assert counter.n <= 1 + LARGE_SECTION_POINTS * 4  # each round cuts the log width by 3: 4 rounds
+
+
+def test_backoff_in_a_pool_is_the_first_shortening_that_certifies():
+    """A t = 3 pattern just past the straightforward edge (middle 5.006 against about 4.996): the
+    shortenings certified two at a time in a pool give the serial answer, and every shorter
+    backoff before it fails the exact certificate (recomputed here)."""
+    from pepstep.search import BACKOFF, certified_backoff
+
+    h = (1.5, 5.006, 1.5)
+    serial, cert = certified_backoff(h)
+    with local_pool(2) as pool:
+        pooled, pooled_cert = certified_backoff(h, pool)
+    assert cert is not None and pooled_cert is not None
+    assert pooled == serial and pooled_cert.q == cert.q
+    eps = 1 - serial[0] / h[0]
+    k = min(range(len(BACKOFF)), key=lambda i: abs(BACKOFF[i] - eps))
+    assert k > 0 and abs(BACKOFF[k] - eps) < 1e-12
+    for e in BACKOFF[:k]:
+        assert not certify_pattern([x * (1 - e) for x in h]).valid
+    assert kernel.verify_text(json.dumps(pooled_cert.to_json())).valid
