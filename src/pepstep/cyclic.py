@@ -725,6 +725,24 @@ def _schur(Zl, Zg, theta) -> Fraction | None:
     return Fraction(int(val.p), int(val.q))
 
 
+def _quick_pd(Zl, Zg, theta) -> bool:
+    """``M(lambda + theta gamma)`` proved positive definite by the kernel's rounded Cholesky test
+    (:func:`pepstep.kernel._dominance`), without its exact ``LDL^T`` fallback.
+
+    From ``LARGE_PATTERN`` on the certifier asks this before the kernel's verdict: where the test
+    fails the kernel falls back to a Bareiss ``LDL^T`` in Python, which at t = 511 (order 512)
+    did not end in 25 minutes, for a rounding that is then refused or dropped anyway. The
+    verdict itself stays the kernel's.
+    """
+    import flint
+
+    from .kernel import _dominance
+
+    d, th = len(Zl), _to_field(theta)
+    M = flint.fmpq_mat([[Zl[a][b] + th * Zg[a][b] for b in range(1, d)] for a in range(1, d)])
+    return _dominance(M)
+
+
 def _float_M(Zl, Zg, theta):
     d, th = len(Zl), float(theta)
     A = np.array([[float(Zl[a][b]) + th * float(Zg[a][b]) for b in range(1, d)] for a in range(1, d)])
@@ -797,7 +815,9 @@ def widest_delta(steps, delta, q, lam: dict, gamma: dict, *, average_rtol=AVERAG
             return None
         den = q.denominator
         need = max(q, Fraction(-((-s.numerator * den) // s.denominator), den))
-        return need if need <= q_max and verify_pattern(h, theta, need, lam, gamma) else None
+        if need > q_max or (len(h) >= LARGE_PATTERN and not _quick_pd(Zl, Zg, theta)):
+            return None
+        return need if verify_pattern(h, theta, need, lam, gamma) else None
 
     best, lo, hi = (Fraction(delta), Fraction(q)), 0, len(trials) - 1
     while lo <= hi:
@@ -959,7 +979,8 @@ def _certificate_from_check(h, chk: PatternCheck, grids, start) -> PatternCertif
                 continue
             qmax = max(q0, q1)
             q = Fraction(-((-qmax.numerator * den) // qmax.denominator), den)  # ceil to the grid
-            ok = verify_pattern(h, delta, q, lam, gam)
+            quick = len(h) < LARGE_PATTERN or (_quick_pd(Zl, Zg, 0) and _quick_pd(Zl, Zg, delta))
+            ok = quick and verify_pattern(h, delta, q, lam, gam)
             best = (delta, q, lam, gam, ok)
             if ok and q <= (1 + RATE_RTOL) * total:
                 break

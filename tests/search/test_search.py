@@ -126,25 +126,31 @@ def test_searched_t127_certificate_beats_grimmer_in_exact_arithmetic():
 
 
 SEARCH_T255 = ROOT / "problems" / "patterns" / "search_t255.json"  # pepstep search --length 255
-SEARCH_T255_CERT = ROOT / "results" / "search_t255_certificate.json"  # benchmarks/bench_frontier.py
 
 
-def test_searched_t255_certificate_is_valid_above_6_75_and_of_the_searched_pattern():
-    """The committed t = 255 certificate, re-checked exactly by the kernel: its certified average
-    is at least 6.75 (issue 17) and above the t = 127 one, and its steps are the searched pattern
-    shortened uniformly by the factor ``certified_backoff`` reports (1e-4), every step alike."""
-    verdict = kernel.verify_file(SEARCH_T255_CERT)
+def _certified_average(path: Path, t: int) -> Fraction:
+    data = json.loads(path.read_text())
+    return (2 * sum(Fraction(x) for x in data["steps"]) - Fraction(data["q"])) / t
+
+
+@pytest.mark.parametrize("t, floor, shrink", [(255, Fraction(675, 100), 1e-4)], ids=["t255"])
+def test_searched_certificate_is_valid_above_its_floor_and_of_the_searched_pattern(t, floor, shrink):
+    """The committed t = 255 certificate (``benchmarks/bench_frontier.py``), re-checked exactly by
+    the kernel: its certified average is above its floor (issue 17: at least 6.75) and above the
+    previous length's, and its steps are the searched pattern shortened uniformly by the factor
+    ``certified_backoff`` took (1e-4), every step alike."""
+    cert_path = ROOT / "results" / f"search_t{t}_certificate.json"
+    verdict = kernel.verify_file(cert_path)
     assert verdict.valid, verdict.message
-    data = json.loads(SEARCH_T255_CERT.read_text())
-    steps = [Fraction(x) for x in data["steps"]]
-    average = (2 * sum(steps) - Fraction(data["q"])) / 255
-    assert average >= Fraction(675, 100)
-    t127 = json.loads(SEARCH_T127_CERT.read_text())
-    assert average > (2 * sum(Fraction(x) for x in t127["steps"]) - Fraction(t127["q"])) / 127
-    searched = json.loads(SEARCH_T255.read_text())["steps"]
+    average = _certified_average(cert_path, t)
+    assert average >= floor
+    previous = (t - 1) // 2
+    assert average > _certified_average(ROOT / "results" / f"search_t{previous}_certificate.json", previous)
+    steps = [Fraction(x) for x in json.loads(cert_path.read_text())["steps"]]
+    searched = json.loads((ROOT / "problems" / "patterns" / f"search_t{t}.json").read_text())["steps"]
     ratios = [float(a) / b for a, b in zip(steps, searched)]
-    assert len(steps) == len(searched) == 255
-    assert max(ratios) - min(ratios) <= 1e-12 and ratios[0] == pytest.approx(1 - 1e-4, abs=1e-12)
+    assert len(steps) == len(searched) == t
+    assert max(ratios) - min(ratios) <= 1e-12 and ratios[0] == pytest.approx(1 - shrink, abs=1e-12)
 
 
 @pytest.mark.slow
