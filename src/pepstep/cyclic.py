@@ -731,7 +731,7 @@ def _quick_pd(Zl, Zg, theta) -> bool:
 
     From ``LARGE_PATTERN`` on the certifier asks this before the kernel's verdict: where the test
     fails the kernel falls back to a Bareiss ``LDL^T`` in Python, which at t = 511 (order 512)
-    did not end in 25 minutes, for a rounding that is then refused or dropped anyway. The
+    did not end in 15 minutes, for a rounding that is then refused or dropped anyway. The
     verdict itself stays the kernel's.
     """
     import flint

@@ -110,8 +110,8 @@ KNEE_LONG_STEPS = MOVE_STEPS[:2]
 #: No knee moves from this length on: a check costs about a minute at t = 255 (wide support, about
 #: 3,000 multipliers), so the knee of the doubled pattern alone is searched.
 KNEE_MOVES_BELOW = 255
-#: From this length on a check costs about ten minutes (t = 511, wide support, about 6,000
-#: multipliers), so the knee's section search takes ``LARGE_SECTION_POINTS`` points per round and
+#: From this length on a check costs six to nine minutes (t = 511, wide support, 6,607
+#: multipliers; nine with two at once), so the knee's section search takes ``LARGE_SECTION_POINTS`` points per round and
 #: stops at the relative width ``LARGE_SECTION_TOL``: any straightforward knee gives a longer
 #: pattern (the sum is ``4 (I + knee) + 2 - slack`` with ``I`` fixed by the lower levels), and
 #: the last 10% of the knee moves the average by about 1% of it.
