@@ -710,13 +710,20 @@ def _fix_divergence(mult: dict, t: int, target: list) -> None:
             mult[key] = mult.get(key, Fraction(0)) + abs(excess)
 
 
+def _gradient_block(Zl, Zg, theta):
+    """``M(lambda) + theta M(gamma)`` exactly, as an ``fmpq_mat`` (the ``g`` block of (C4))."""
+    import flint
+
+    d, th = len(Zl), _to_field(theta)
+    return flint.fmpq_mat([[Zl[a][b] + th * Zg[a][b] for b in range(1, d)] for a in range(1, d)])
+
+
 def _schur(Zl, Zg, theta) -> Fraction | None:
     """``m^T M^{-1} m`` with ``m = m(gamma)``, ``M = M(lambda) + theta M(gamma)``, exactly (None if singular)."""
     import flint
 
-    d, th = len(Zl), _to_field(theta)
-    M = flint.fmpq_mat([[Zl[a][b] + th * Zg[a][b] for b in range(1, d)] for a in range(1, d)])
-    m = flint.fmpq_mat([[Zg[a][0]] for a in range(1, d)])
+    M = _gradient_block(Zl, Zg, theta)
+    m = flint.fmpq_mat([[Zg[a][0]] for a in range(1, len(Zl))])
     try:
         x = M.solve(m)
     except ZeroDivisionError:
@@ -725,22 +732,19 @@ def _schur(Zl, Zg, theta) -> Fraction | None:
     return Fraction(int(val.p), int(val.q))
 
 
-def _quick_pd(Zl, Zg, theta) -> bool:
-    """``M(lambda + theta gamma)`` proved positive definite by the kernel's rounded Cholesky test
-    (:func:`pepstep.kernel._dominance`), without its exact ``LDL^T`` fallback.
+def _worth_verifying(t: int, Zl, Zg, *thetas) -> bool:
+    """Whether the certifier hands a rounding to the kernel: always below ``LARGE_PATTERN``;
+    from it on only when the kernel's rounded Cholesky test (:func:`pepstep.kernel._dominance`)
+    proves ``M(lambda + theta gamma)`` positive definite at every ``theta``.
 
-    From ``LARGE_PATTERN`` on the certifier asks this before the kernel's verdict: where the test
-    fails the kernel falls back to a Bareiss ``LDL^T`` in Python, which at t = 511 (order 512)
-    did not end in 15 minutes, for a rounding that is then refused or dropped anyway. The
-    verdict itself stays the kernel's.
+    Where that test fails the kernel falls back to a Bareiss ``LDL^T`` in Python, which at
+    t = 511 (order 512) did not end in 15 minutes, for a rounding that is then refused or dropped
+    anyway. Below ``LARGE_PATTERN`` the fallback takes seconds and can prove what the test cannot
+    (a singular ``M``). The verdict itself stays the kernel's.
     """
-    import flint
-
     from .kernel import _dominance
 
-    d, th = len(Zl), _to_field(theta)
-    M = flint.fmpq_mat([[Zl[a][b] + th * Zg[a][b] for b in range(1, d)] for a in range(1, d)])
-    return _dominance(M)
+    return t < LARGE_PATTERN or all(_dominance(_gradient_block(Zl, Zg, th)) for th in thetas)
 
 
 def _float_M(Zl, Zg, theta):
@@ -815,9 +819,8 @@ def widest_delta(steps, delta, q, lam: dict, gamma: dict, *, average_rtol=AVERAG
             return None
         den = q.denominator
         need = max(q, Fraction(-((-s.numerator * den) // s.denominator), den))
-        if need > q_max or (len(h) >= LARGE_PATTERN and not _quick_pd(Zl, Zg, theta)):
-            return None
-        return need if verify_pattern(h, theta, need, lam, gamma) else None
+        ok = need <= q_max and _worth_verifying(len(h), Zl, Zg, theta)
+        return need if ok and verify_pattern(h, theta, need, lam, gamma) else None
 
     best, lo, hi = (Fraction(delta), Fraction(q)), 0, len(trials) - 1
     while lo <= hi:
@@ -979,8 +982,7 @@ def _certificate_from_check(h, chk: PatternCheck, grids, start) -> PatternCertif
                 continue
             qmax = max(q0, q1)
             q = Fraction(-((-qmax.numerator * den) // qmax.denominator), den)  # ceil to the grid
-            quick = len(h) < LARGE_PATTERN or (_quick_pd(Zl, Zg, 0) and _quick_pd(Zl, Zg, delta))
-            ok = quick and verify_pattern(h, delta, q, lam, gam)
+            ok = _worth_verifying(t, Zl, Zg, 0, delta) and verify_pattern(h, delta, q, lam, gam)
             best = (delta, q, lam, gam, ok)
             if ok and q <= (1 + RATE_RTOL) * total:
                 break

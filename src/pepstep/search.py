@@ -111,10 +111,11 @@ KNEE_LONG_STEPS = MOVE_STEPS[:2]
 #: 3,000 multipliers), so the knee of the doubled pattern alone is searched.
 KNEE_MOVES_BELOW = 255
 #: From this length on a check costs six to nine minutes (t = 511, wide support, 6,607
-#: multipliers; nine with two at once), so the knee's section search takes ``LARGE_SECTION_POINTS`` points per round and
-#: stops at the relative width ``LARGE_SECTION_TOL``: any straightforward knee gives a longer
-#: pattern (the sum is ``4 (I + knee) + 2 - slack`` with ``I`` fixed by the lower levels), and
-#: the last 10% of the knee moves the average by about 1% of it.
+#: multipliers; nine with two at once), so the knee's section search takes
+#: ``LARGE_SECTION_POINTS`` points per round and stops at the relative width
+#: ``LARGE_SECTION_TOL``: any straightforward knee gives a longer pattern (the sum is
+#: ``4 (I + knee) + 2 - slack`` with ``I`` fixed by the lower levels), and the last 10% of the
+#: knee moves the average by about 1% of it.
 LARGE_SEARCH_FROM = 511
 LARGE_SECTION_POINTS = 2
 LARGE_SECTION_TOL = 0.1

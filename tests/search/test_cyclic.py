@@ -235,12 +235,12 @@ def test_bad_steps():
         check_pattern([1.5, -1])
 
 
-def test_quick_pd_screen_agrees_with_the_exact_verdict_on_the_t255_certificate():
-    """The certifier's screen before the kernel from t = 255 on (``_quick_pd``): on the committed
+def test_screen_before_the_kernel_agrees_with_the_exact_verdict_on_the_t255_certificate():
+    """The certifier's screen before the kernel from t = 255 on (``_worth_verifying``): on the committed
     t = 255 certificate it proves ``M(lambda)`` and ``M(lambda + Delta gamma)`` positive definite
     (the kernel accepts the file); with one long-step chain multiplier lowered so that ``M``
     has a negative eigenvalue (numpy's, computed here) it refuses, in seconds."""
-    from pepstep.cyclic import _assemble, _quick_pd
+    from pepstep.cyclic import _assemble, _worth_verifying
 
     data = json.loads(
         (Path(__file__).resolve().parents[2] / "results" / "search_t255_certificate.json").read_text()
@@ -250,11 +250,12 @@ def test_quick_pd_screen_agrees_with_the_exact_verdict_on_the_t255_certificate()
     gam = {(i, j): Fraction(v) for i, j, v in data["gamma"]}
     d = len(steps) + 2
     Zl, Zg = _assemble(steps, lam, d), _assemble(steps, gam, d)
-    assert _quick_pd(Zl, Zg, 0) and _quick_pd(Zl, Zg, Fraction(data["delta"]))
+    assert _worth_verifying(255, Zl, Zg, 0, Fraction(data["delta"]))
     # the chain pair into the middle step, lowered by 1e-3 of the largest multiplier
     key = max(((i, j) for i, j in lam if j == i + 1), key=lambda k: steps[k[0]])
     lam[key] -= max(lam.values()) / 1000
     bad = _assemble(steps, lam, d)
     M = np.array([[float(bad[a][b]) for b in range(1, d)] for a in range(1, d)])
     assert np.linalg.eigvalsh(M)[0] < 0
-    assert _quick_pd(bad, Zg, 0) is False
+    assert _worth_verifying(255, bad, Zg, 0) is False
+    assert _worth_verifying(127, bad, Zg, 0) is True  # below LARGE_PATTERN the kernel decides alone
